@@ -1,0 +1,251 @@
+import fastDeepEqual from 'fast-deep-equal/es6/index.js';
+import { describeValue, InvalidOptionError } from '../errors.js';
+import type { Comparator, Comparison, DiffEntry, Outcome } from './comparator.js';
+import { diffValues, parsePath } from './diff.js';
+import type { DiffResult, DiffRules, ParsedPath } from './diff.js';
+
+/** How values are normalised before they are compared. */
+export interface NormalizeOptions {
+  /**
+   * Compare Dates as their ISO strings, so a Date equals the ISO string of the
+   * same instant (a service that now returns JSON). When false, Dates compare
+   * as Dates, by time, and a Date never equals a string.
+   * @default true
+   */
+  readonly dates?: boolean;
+  /**
+   * Round every number to this many decimals (an integer from 0 to 20) before
+   * comparing: with 2, `10.504` equals `10.5` but not `10.51`.
+   * @default undefined (numbers compare exactly; NaN equals NaN, -0 equals 0)
+   * @example { precision: 2 }
+   */
+  readonly precision?: number;
+  /**
+   * Paths (same syntax as `ignore`) whose arrays compare as multisets: same
+   * elements, same counts, any order. Elements of a Set always do.
+   * @default []
+   * @example ['tags', 'orders[*].lines']
+   */
+  readonly unorderedArrays?: readonly string[];
+  /**
+   * Called on the nodes of both values, root first, with the node's path
+   * (`''` for the root), before the built-in normalisations; what it returns
+   * is compared instead. Nodes where both sides are the very same value or
+   * reference are equal without a call. Must be deterministic and must not
+   * mutate the value it receives. Setting it turns off the fast-deep-equal
+   * shortcut, so every comparison walks both values.
+   * @default undefined
+   * @example (value, path) => path.endsWith('.email') && typeof value === 'string' ? value.toLowerCase() : value
+   */
+  readonly custom?: (value: unknown, path: string) => unknown;
+}
+
+/** Options of `deepEqualComparator`. All are checked once, when the comparator is built. */
+export interface DeepEqualOptions<O = unknown> {
+  /**
+   * Paths whose differences, at or under them, are not reported, e.g.
+   * `meta.requestId`, `items[*].updatedAt`, `items[0].x`, `meta.*`. Paths are
+   * relative to the root; `*` or `[*]` stands for any one key or index.
+   * @default []
+   */
+  readonly ignore?: readonly string[];
+  /**
+   * How values are normalised before they are compared.
+   * @default { dates: true }
+   */
+  readonly normalize?: NormalizeOptions;
+  /**
+   * Decides whether two thrown errors count as the same outcome.
+   * @default same constructor name and same message for Error objects; other thrown values by deep equality
+   */
+  readonly compareErrors?: (oldError: unknown, newError: unknown) => boolean;
+  /**
+   * Decides whether two returned values are equal, instead of deep equality.
+   * When it says they differ, the diff is still computed structurally for the
+   * report (one root entry of kind `changed` if the structure shows none).
+   * @default undefined (deep equality with the rules above)
+   */
+  readonly equals?: (oldValue: O, newValue: O) => boolean;
+  /**
+   * At most this many diff entries per comparison (a non-negative integer or
+   * Infinity); `truncated` tells when there were more.
+   * @default 20
+   */
+  readonly maxDiffs?: number;
+}
+
+interface Resolved<O> {
+  readonly rules: DiffRules;
+  readonly compareErrors: (oldError: unknown, newError: unknown) => boolean;
+  readonly equals: ((oldValue: O, newValue: O) => boolean) | undefined;
+  readonly maxDiffs: number;
+  /** fast-deep-equal's "equal" may stand: ignore, precision and unorderedArrays only ever hide differences. */
+  readonly fastPath: boolean;
+}
+
+const EQUAL: Comparison = Object.freeze({ equal: true, diff: Object.freeze([]), truncated: false });
+const MAX_PRECISION = 20;
+
+/**
+ * A Comparator by deep equality, with ignored paths, normalisation and
+ * structured diffs. Values compare structurally: own enumerable keys (not
+ * prototypes), arrays and typed arrays by index, Maps by key, Sets as sets;
+ * NaN equals NaN, -0 equals 0; an undefined-valued key differs from an absent
+ * one; an object with its own `valueOf` or `toString` compares by it.
+ * Outcomes: both returned, compare the values (kind `value`); one failed,
+ * different (kind `error`); both failed, `compareErrors` decides (kind `error`).
+ * Never mutates what it compares; a cycle revisited counts as equal.
+ * @throws InvalidOptionError (code `ERR_INVALID_OPTION`) naming a bad option and the value received.
+ */
+export function deepEqualComparator<O = unknown>(options?: DeepEqualOptions<O>): Comparator<O> {
+  const resolved = resolveOptions(options);
+  return {
+    compare(oldOutcome: Outcome<O>, newOutcome: Outcome<O>): Comparison {
+      if (oldOutcome.ok && newOutcome.ok) return compareValues(oldOutcome.value, newOutcome.value, resolved);
+      if (!oldOutcome.ok && !newOutcome.ok) {
+        if (resolved.compareErrors(oldOutcome.error, newOutcome.error)) return EQUAL;
+        return errorDifference(errorSummary(oldOutcome.error), errorSummary(newOutcome.error), resolved.maxDiffs);
+      }
+      const oldSide = oldOutcome.ok ? oldOutcome.value : errorSummary(oldOutcome.error);
+      const newSide = newOutcome.ok ? newOutcome.value : errorSummary(newOutcome.error);
+      return errorDifference(oldSide, newSide, resolved.maxDiffs);
+    },
+  };
+}
+
+function compareValues<O>(oldValue: O, newValue: O, resolved: Resolved<O>): Comparison {
+  if (resolved.equals !== undefined) {
+    if (resolved.equals(oldValue, newValue)) return EQUAL;
+    const found = diffValues(oldValue, newValue, resolved.rules, resolved.maxDiffs);
+    if (isEmpty(found)) return difference('value', cap([{ path: '', kind: 'changed', old: oldValue, new: newValue }], resolved.maxDiffs));
+    return difference('value', found);
+  }
+  if (resolved.fastPath && fastEqual(oldValue, newValue)) return EQUAL;
+  const found = diffValues(oldValue, newValue, resolved.rules, resolved.maxDiffs);
+  return isEmpty(found) ? EQUAL : difference('value', found);
+}
+
+/** fast-deep-equal, or false where it cannot answer (it overflows the stack on cycles, throws on null-prototype objects). */
+function fastEqual(a: unknown, b: unknown): boolean {
+  try {
+    return fastDeepEqual(a, b);
+  } catch {
+    return false;
+  }
+}
+
+function isEmpty(found: DiffResult): boolean {
+  return found.diff.length === 0 && !found.truncated;
+}
+
+function difference(kind: 'value' | 'error', found: DiffResult): Comparison {
+  return { equal: false, kind, diff: found.diff, truncated: found.truncated };
+}
+
+function errorDifference(oldSide: unknown, newSide: unknown, maxDiffs: number): Comparison {
+  return difference('error', cap([{ path: '', kind: 'error', old: oldSide, new: newSide }], maxDiffs));
+}
+
+function cap(entries: readonly DiffEntry[], maxDiffs: number): DiffResult {
+  return entries.length > maxDiffs ? { diff: entries.slice(0, maxDiffs), truncated: true } : { diff: entries, truncated: false };
+}
+
+function isError(value: unknown): value is Error {
+  // Errors from another realm (vm, worker-transferred) fail instanceof.
+  return value instanceof Error || Object.prototype.toString.call(value) === '[object Error]';
+}
+
+function constructorName(error: Error): unknown {
+  const name = (error as { constructor?: { name?: unknown } }).constructor?.name;
+  return typeof name === 'string' && name !== '' ? name : error.name;
+}
+
+/**
+ * The default `compareErrors`: two Errors are the same outcome when they have
+ * the same constructor name and the same message; other thrown values compare
+ * by deep equality; an Error never equals a non-Error.
+ */
+function sameError(oldError: unknown, newError: unknown): boolean {
+  const oldIsError = isError(oldError);
+  const newIsError = isError(newError);
+  if (oldIsError && newIsError) return constructorName(oldError) === constructorName(newError) && oldError.message === newError.message;
+  if (oldIsError || newIsError) return false;
+  return Object.is(oldError, newError) || fastEqual(oldError, newError);
+}
+
+/** What a diff shows of a thrown value: `{ name, message }` for an Error (loggable), the value itself otherwise. */
+function errorSummary(error: unknown): unknown {
+  return isError(error) ? { name: error.name, message: error.message } : error;
+}
+
+// ---------------------------------------------------------------- options
+
+function resolveOptions<O>(options: DeepEqualOptions<O> | undefined): Resolved<O> {
+  if (options === undefined) return resolveOptions<O>({});
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidOptionError('options', `must be an object, got ${describeValue(options)}`);
+  }
+  const normalize = checkObject('normalize', options.normalize) ?? {};
+  const custom = checkFunction('normalize.custom', normalize.custom);
+  const equals = checkFunction('equals', options.equals);
+  const rules: DiffRules = {
+    ignore: checkPaths('ignore', options.ignore),
+    unorderedArrays: checkPaths('normalize.unorderedArrays', normalize.unorderedArrays),
+    dates: checkBoolean('normalize.dates', normalize.dates) ?? true,
+    precision: checkPrecision(normalize.precision),
+    custom,
+  };
+  return {
+    rules,
+    compareErrors: checkFunction('compareErrors', options.compareErrors) ?? sameError,
+    equals,
+    maxDiffs: checkMaxDiffs(options.maxDiffs),
+    // A custom hook may tell apart values fast-deep-equal finds equal; `equals` replaces the decision.
+    fastPath: custom === undefined && equals === undefined,
+  };
+}
+
+function checkObject<T extends object>(option: string, value: T | undefined): T | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InvalidOptionError(option, `must be an object, got ${describeValue(value)}`);
+  }
+  return value;
+}
+
+function checkFunction<F>(option: string, value: F | undefined): F | undefined {
+  if (value === undefined || typeof value === 'function') return value;
+  throw new InvalidOptionError(option, `must be a function, got ${describeValue(value)}`);
+}
+
+function checkBoolean(option: string, value: boolean | undefined): boolean | undefined {
+  if (value === undefined || typeof value === 'boolean') return value;
+  throw new InvalidOptionError(option, `must be a boolean, got ${describeValue(value)}`);
+}
+
+function checkPrecision(value: number | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_PRECISION) return value;
+  throw new InvalidOptionError('normalize.precision', `must be an integer from 0 to ${MAX_PRECISION}, got ${describeValue(value)}`);
+}
+
+function checkMaxDiffs(value: number | undefined): number {
+  if (value === undefined) return 20;
+  if (typeof value === 'number' && (Number.isInteger(value) || value === Infinity) && value >= 0) return value;
+  throw new InvalidOptionError('maxDiffs', `must be a non-negative integer or Infinity, got ${describeValue(value)}`);
+}
+
+function checkPaths(option: string, value: readonly string[] | undefined): readonly ParsedPath[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw new InvalidOptionError(option, `must be an array of path strings, got ${describeValue(value)}`);
+  return value.map((path: unknown, index) => {
+    if (typeof path !== 'string') {
+      throw new InvalidOptionError(option, `must hold path strings, got ${describeValue(path)} at index ${index}`);
+    }
+    try {
+      return parsePath(path);
+    } catch (err) {
+      throw new InvalidOptionError(option, `has an unparsable path ${describeValue(path)}: ${(err as Error).message}`);
+    }
+  });
+}
