@@ -5,3 +5,4 @@ export { InvalidOptionError, MigrationGlueError } from './errors.js';
 export * from './hashing/index.js';
 export * from './observe/index.js';
 export * from './core/index.js';
+export * from './rollout/index.js';

@@ -1,0 +1,171 @@
+import type { JournalEntry, MigrationJournal } from './journal.js';
+
+/** What the journal cannot know: names and dates for the checklist's overview. */
+export interface ChecklistOptions {
+  readonly oldSystem?: string;
+  readonly newSystem?: string;
+  readonly owner?: string;
+  readonly stakeholders?: readonly string[];
+  /** Target completion date, as text or a time in ms. */
+  readonly targetCompletion?: string | number;
+  /** The grace period at 100 % counted as the observation period. @default 14 days */
+  readonly graceMs?: number;
+  /** Figures the journal does not hold, e.g. `{ 'Baseline metrics captured': true }`, ticking items by their text. */
+  readonly ticked?: Readonly<Record<string, boolean>>;
+}
+
+const day = 24 * 60 * 60 * 1000;
+const canarySteps = [1, 5, 10, 25, 50, 90] as const;
+
+/**
+ * The workflow's migration checklist as Markdown, with boxes ticked from
+ * what the journal shows (and items ticked by hand with `journal.check`),
+ * dates from the journal, and the Rollback Log and Issues Log filled.
+ */
+export function renderChecklist(journal: MigrationJournal | readonly JournalEntry[], options: ChecklistOptions = {}): string {
+  const entries = Array.isArray(journal) ? (journal as readonly JournalEntry[]) : (journal as MigrationJournal).entries();
+  const facts = factsOf(entries, options.graceMs ?? 14 * day);
+  const manual = new Set(entries.filter((e) => e.kind === 'check' && e.item !== undefined).map((e) => normalise(e.item as string)));
+  const box = (item: string, auto = false) => {
+    const done = auto || manual.has(normalise(item)) || options.ticked?.[item] === true;
+    return `- [${done ? 'x' : ' '}] ${item}`;
+  };
+  const reached = (p: number) => facts.maxCanary >= p || facts.full;
+
+  const lines = [
+    `# Migration: ${options.oldSystem ?? '[Old System]'} → ${options.newSystem ?? '[New System]'}`,
+    '',
+    '## Overview',
+    `- **Start Date:** ${facts.start === undefined ? 'YYYY-MM-DD' : date(facts.start)}`,
+    `- **Target Completion:** ${options.targetCompletion === undefined ? 'YYYY-MM-DD' : typeof options.targetCompletion === 'number' ? date(options.targetCompletion) : options.targetCompletion}`,
+    `- **Owner:** ${options.owner ?? '[Name]'}`,
+    `- **Stakeholders:** ${options.stakeholders?.join(', ') ?? '[Names]'}`,
+    '',
+    '## Pre-Migration',
+    box('New system implemented and tested', facts.shadow || facts.maxCanary > 0),
+    box('Glue layer implemented', facts.attached),
+    box('Monitoring dashboards ready'),
+    box('Rollback procedure documented'),
+    box('Team briefed'),
+    '',
+    '## Phase 1: Preparation',
+    box('Glue layer deployed (100% old)', facts.attached),
+    box('Behavior verified unchanged'),
+    box('Baseline metrics captured'),
+    '',
+    '## Phase 2: Shadow Mode',
+    box('Dual-write enabled'),
+    box('Comparison logging active', facts.shadow),
+    box('Discrepancies < 0.1%', facts.shadowMismatchRate !== undefined && facts.shadowMismatchRate < 0.001),
+    '',
+    '## Phase 3: Canary',
+    ...canarySteps.map((p) => box(`${p}% traffic migrated`, reached(p))),
+    '',
+    '## Phase 4: Full Migration',
+    box('100% traffic on new system', facts.full),
+    box('2-week observation period', facts.complete),
+    box('No rollbacks triggered', facts.full && facts.rollbacks.length === 0),
+    '',
+    '## Phase 5: Cleanup',
+    box('Old system decommissioned'),
+    box('Glue layer removed'),
+    box('Documentation archived'),
+    box('Retrospective completed'),
+    '',
+    '## Rollback Log',
+    '| Date | Percentage | Reason | Duration |',
+    '|------|------------|--------|----------|',
+    ...(facts.rollbacks.length === 0
+      ? ['| | | | |']
+      : facts.rollbacks.map((r) => `| ${date(r.at)} | ${r.percentage}% | ${cell(r.reason)} | ${r.durationMs === undefined ? 'ongoing' : duration(r.durationMs)} |`)),
+    '',
+    '## Issues Log',
+    '| Date | Issue | Resolution | Owner |',
+    '|------|-------|------------|-------|',
+    ...(facts.issues.length === 0
+      ? ['| | | | |']
+      : facts.issues.map((i) => `| ${date(i.at)} | ${cell(i.issue ?? '')} | ${cell(i.resolution ?? '')} | ${cell(i.owner ?? '')} |`)),
+    '',
+  ];
+  return lines.join('\n');
+}
+
+interface Facts {
+  start: number | undefined;
+  attached: boolean;
+  shadow: boolean;
+  shadowMismatchRate: number | undefined;
+  maxCanary: number;
+  full: boolean;
+  complete: boolean;
+  rollbacks: { at: number; percentage: number; reason: string; durationMs: number | undefined }[];
+  issues: JournalEntry[];
+}
+
+function factsOf(entries: readonly JournalEntry[], graceMs: number): Facts {
+  const facts: Facts = {
+    start: entries[0]?.at,
+    attached: false,
+    shadow: false,
+    shadowMismatchRate: undefined,
+    maxCanary: 0,
+    full: false,
+    complete: false,
+    rollbacks: [],
+    issues: [],
+  };
+  let fullSince: number | undefined;
+  let openRollback: Facts['rollbacks'][number] | undefined;
+  for (const entry of entries) {
+    if (entry.kind === 'phase') {
+      facts.attached = true;
+      const shadowSummary = entry.data?.shadow as { mismatchRate?: number; compared?: number } | undefined;
+      if (shadowSummary?.mismatchRate !== undefined && (shadowSummary.compared ?? 0) > 0) facts.shadowMismatchRate = shadowSummary.mismatchRate;
+      if (entry.phase === 'shadow') facts.shadow = true;
+      if (entry.phase !== 'preparation') {
+        if (openRollback !== undefined) {
+          openRollback.durationMs = entry.at - openRollback.at;
+          openRollback = undefined;
+        }
+      }
+      if (entry.phase === 'canary') facts.maxCanary = Math.max(facts.maxCanary, entry.percentage ?? 0);
+      if (entry.phase === 'full') {
+        facts.full = true;
+        fullSince = entry.at;
+      } else fullSince = undefined;
+    } else if (entry.kind === 'step') {
+      if (entry.percentage === 100) facts.full = true;
+      else facts.maxCanary = Math.max(facts.maxCanary, entry.percentage ?? 0);
+    } else if (entry.kind === 'rollback') {
+      fullSince = undefined;
+      openRollback = { at: entry.at, percentage: entry.percentage ?? 0, reason: entry.reason ?? '', durationMs: undefined };
+      facts.rollbacks.push(openRollback);
+    } else if (entry.kind === 'complete') {
+      facts.complete = true;
+    } else if (entry.kind === 'issue') {
+      facts.issues.push(entry);
+    }
+  }
+  const last = entries.at(-1)?.at;
+  if (fullSince !== undefined && last !== undefined && last - fullSince >= graceMs) facts.complete = true;
+  return facts;
+}
+
+function normalise(item: string): string {
+  return item.trim().toLowerCase();
+}
+
+function date(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+function duration(ms: number): string {
+  if (ms < 60_000) return `${Math.round(ms / 1000)} s`;
+  if (ms < 3_600_000) return `${Math.round(ms / 60_000)} min`;
+  if (ms < day) return `${Number((ms / 3_600_000).toFixed(1))} h`;
+  return `${Number((ms / day).toFixed(1))} d`;
+}
+
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}

@@ -1,0 +1,12 @@
+export type { ChecklistOptions } from './checklist.js';
+export { renderChecklist } from './checklist.js';
+export type { RollbackCriteria } from './criteria.js';
+export { defaultRollbackCriteria } from './criteria.js';
+export type { JournalEntry, JournalKind, JournalStore, MigrationJournalOptions } from './journal.js';
+export { FileJournalStore, MemoryJournalStore, MigrationJournal, parseJournal } from './journal.js';
+export type { BlockedBy, RampControllerOptions, RampStatus } from './ramp-controller.js';
+export { RampController } from './ramp-controller.js';
+export type { RampStep } from './ramp-plan.js';
+export { defaultRamp, validatePlan } from './ramp-plan.js';
+export type { AnyGlue, Control, GuardResult, RollbackGuardOptions } from './rollback-guard.js';
+export { RollbackGuard } from './rollback-guard.js';
