@@ -16,10 +16,31 @@ import { systemClock } from '../observe/clock.js';
  * - `resume`: the ramp resumed after a rollback;
  * - `complete`: the ramp finished its grace period at 100 %;
  * - `check`: a checklist item done by hand (`item`);
+ * - `metrics`: a snapshot of the window figures (`data`: see `MetricsSnapshot`), for the report's charts;
+ * - `backfill`: backfill progress (`data`: `{ copied, total? }`);
  * - `issue`: a problem met (`issue`, `resolution`, `owner`);
  * - `note`: anything else worth keeping (`message`, `data`).
  */
-export type JournalKind = 'phase' | 'step' | 'approval' | 'rollback' | 'resume' | 'complete' | 'check' | 'issue' | 'note';
+export type JournalKind =
+  | 'phase'
+  | 'step'
+  | 'approval'
+  | 'rollback'
+  | 'resume'
+  | 'complete'
+  | 'check'
+  | 'issue'
+  | 'metrics'
+  | 'backfill'
+  | 'note';
+
+/** The window figures a `metrics` entry keeps (rates are fractions, latencies ms). */
+export interface MetricsSnapshot {
+  readonly percentage: number;
+  readonly old: { readonly calls: number; readonly errorRate: number; readonly p95: number };
+  readonly new: { readonly calls: number; readonly errorRate: number; readonly p95: number };
+  readonly shadow: { readonly compared: number; readonly mismatchRate: number };
+}
 
 /** One line of the journal. `at` is clock time in ms. */
 export interface JournalEntry {
@@ -199,6 +220,19 @@ export class MigrationJournal {
       offChange();
       offRollback();
     };
+  }
+
+  /** Records the glue's window figures now: one point of the report's error-rate, latency and mismatch charts. */
+  snapshot(glue: Pick<AnyGlue, 'name' | 'stats'>): JournalEntry {
+    const stats = glue.stats();
+    const arm = (figures: typeof stats.old.window) => ({ calls: figures.calls, errorRate: figures.errorRate, p95: figures.p95 });
+    const data: MetricsSnapshot = {
+      percentage: stats.config.newSystemEnabled && !stats.config.shadowMode ? stats.config.newSystemPercentage : 0,
+      old: arm(stats.old.window),
+      new: arm(stats.new.window),
+      shadow: { compared: stats.shadow.window.compared, mismatchRate: stats.shadow.window.mismatchRate },
+    };
+    return this.record('metrics', { migration: glue.name, data: data as unknown as Record<string, unknown> });
   }
 
   /** Every entry, oldest first. */
