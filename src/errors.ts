@@ -8,7 +8,9 @@ export type MigrationErrorCode =
   | 'ERR_INVALID_OPTION'
   | 'ERR_INVALID_KEY'
   | 'ERR_TIMEOUT'
-  | 'ERR_CLOSED';
+  | 'ERR_CLOSED'
+  | 'ERR_ABORTED'
+  | 'ERR_REPAIR_LOG';
 
 /** Base of every error migration-glue itself throws. Users' service errors pass untouched. */
 export class MigrationGlueError extends Error {

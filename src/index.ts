@@ -5,4 +5,5 @@ export { InvalidOptionError, MigrationGlueError } from './errors.js';
 export * from './hashing/index.js';
 export * from './observe/index.js';
 export * from './core/index.js';
+export * from './data/index.js';
 export * from './rollout/index.js';

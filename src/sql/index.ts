@@ -1,0 +1,10 @@
+export type { SqlClient, SqlQuery, SqlQueryable, SqlResult, SqlRow, SqlTableName } from './sql-client.js';
+export { quoteIdentifier, quoteTable } from './sql-client.js';
+export type { SqlCheckpointStoreOptions } from './sql-checkpoint-store.js';
+export { sqlCheckpointStore } from './sql-checkpoint-store.js';
+export type { SqlRepairLogOptions } from './sql-repair-log.js';
+export { sqlRepairLog } from './sql-repair-log.js';
+export type { SqlRepository, SqlRepositoryOptions } from './sql-repository.js';
+export { sqlRepository } from './sql-repository.js';
+export type { SqlTombstoneStoreOptions } from './sql-tombstone-store.js';
+export { sqlTombstoneStore } from './sql-tombstone-store.js';

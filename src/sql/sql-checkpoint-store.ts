@@ -1,0 +1,54 @@
+import type { CheckpointStore } from '../data/checkpoint-store.js';
+import { describeValue, InvalidOptionError } from '../errors.js';
+import type { SqlQueryable, SqlTableName } from './sql-client.js';
+import { createTableOption, once, quoteTable, requireName, rowsOf, toSqlQuery } from './sql-client.js';
+
+/** Options of sqlCheckpointStore. */
+export interface SqlCheckpointStoreOptions {
+  /** A client with `query(sql, params)` or that function. Required. */
+  readonly query: SqlQueryable;
+  /** The checkpoint table, one row per job. @default 'migration_glue_checkpoints' */
+  readonly table?: SqlTableName;
+  /** The job's name, e.g. `users-backfill`. Required. */
+  readonly name: string;
+  /** Create the table (IF NOT EXISTS) on first use. @default true */
+  readonly createTable?: boolean;
+}
+
+/**
+ * A CheckpointStore in a SQL table (`name text primary key, state jsonb,
+ * updated_at timestamptz`). A save is one upsert: durable once it resolves.
+ * @throws InvalidOptionError naming the bad option.
+ */
+export function sqlCheckpointStore(options: SqlCheckpointStoreOptions): CheckpointStore {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidOptionError('options', `must be an object ({ query, name }), got ${describeValue(options)}`);
+  }
+  const query = toSqlQuery(options.query);
+  const table = quoteTable(options.table ?? 'migration_glue_checkpoints');
+  const name = requireName(options.name, 'name');
+  const ready = createTableOption(options.createTable)
+    ? once(async () => {
+        await query(`CREATE TABLE IF NOT EXISTS ${table} (name text PRIMARY KEY, state jsonb NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`, []);
+      })
+    : async () => {};
+
+  return Object.freeze({
+    async load(): Promise<unknown> {
+      await ready();
+      const rows = rowsOf(await query(`SELECT state FROM ${table} WHERE name = $1`, [name]));
+      return rows[0]?.state;
+    },
+    async save(state: unknown): Promise<void> {
+      await ready();
+      await query(
+        `INSERT INTO ${table} (name, state) VALUES ($1, $2::jsonb) ON CONFLICT (name) DO UPDATE SET state = EXCLUDED.state, updated_at = now()`,
+        [name, JSON.stringify(state)],
+      );
+    },
+    async clear(): Promise<void> {
+      await ready();
+      await query(`DELETE FROM ${table} WHERE name = $1`, [name]);
+    },
+  });
+}
