@@ -145,7 +145,7 @@ export async function backfill<E, K>(options: BackfillOptions<E, K>): Promise<Ba
   }
   const tombstones = options.tombstones;
   if (tombstones !== undefined && typeof tombstones.has !== 'function') {
-    throw new InvalidOptionError('tombstones', `must be a TombstoneStore (add, has, clear), got ${describeValue(tombstones)}`);
+    throw new InvalidOptionError('tombstones', `must be a TombstoneStore (add, remove, has, clear), got ${describeValue(tombstones)}`);
   }
   const plan: Plan<E, K> = { from, to, keyOf, decide: resolveDecide(options), tombstones, same: toComparator<E>(undefined) };
 
@@ -220,29 +220,29 @@ async function copyBatch<E, K>(plan: Plan<E, K>, rows: readonly E[]): Promise<{ 
 }
 
 /**
- * Closes the races with live writes. A row deleted (tombstoned) while we
- * copied it is removed again unless `from` now holds a different row (saved
- * again after the delete, so the dual write put it in `to` too); the same
- * row still in `from` means `from` missed the delete (it was the secondary,
- * in full). A row we replaced with `save` is compared with `from`'s current
- * row, and re-copied when it changed meanwhile. Returns how many rows it removed.
+ * Closes the races with live writes. A row we inserted while it carries a
+ * tombstone was deleted after we read it and not saved again (a save
+ * removes the tombstone): it is removed from `to` again. A row we replaced
+ * with `save` is compared with `from`'s current row, and re-copied (or
+ * removed) when it changed meanwhile. Returns how many rows it removed.
  */
 async function settleRaces<E, K>(plan: Plan<E, K>, inserted: readonly E[], saved: readonly E[]): Promise<number> {
   const { from, to, keyOf, tombstones, same } = plan;
   let removed = 0;
   const written = [...inserted, ...saved];
   const dead = tombstones === undefined || written.length === 0 ? new Set<string>() : new Set((await tombstones.has(written.map(keyOf))).map(keyId));
-  const savedIds = new Set(saved.map((row) => keyId(keyOf(row))));
-  for (const row of written) {
-    const id = keyId(keyOf(row));
-    if (!dead.has(id) && !savedIds.has(id)) continue;
+  for (const row of inserted) {
+    if (!dead.has(keyId(keyOf(row)))) continue;
+    await to.delete(keyOf(row));
+    removed += 1;
+  }
+  for (const row of saved) {
     const key = keyOf(row);
-    const current = await from.get(key);
-    const unchanged = current !== undefined && same.compare({ ok: true, value: current }, { ok: true, value: row }).equal;
-    if (current === undefined || (dead.has(id) && unchanged)) {
+    const current = dead.has(keyId(key)) ? undefined : await from.get(key);
+    if (current === undefined) {
       await to.delete(key);
       removed += 1;
-    } else if (savedIds.has(id) && !unchanged) {
+    } else if (!same.compare({ ok: true, value: current }, { ok: true, value: row }).equal) {
       await to.save(current);
     }
   }

@@ -121,8 +121,8 @@ export class DualWriteRepository<E, K> implements Repository<E, K> {
       throw new InvalidOptionError('repairLog', `must be a RepairLog (append, list, remove, size), got ${describeValue(options.repairLog)}`);
     }
     this.#tombstones = options.tombstones ?? new InMemoryTombstoneStore<K>();
-    if (!hasMethods(this.#tombstones, ['add', 'has', 'clear'])) {
-      throw new InvalidOptionError('tombstones', `must be a TombstoneStore (add, has, clear), got ${describeValue(options.tombstones)}`);
+    if (!hasMethods(this.#tombstones, ['add', 'remove', 'has', 'clear'])) {
+      throw new InvalidOptionError('tombstones', `must be a TombstoneStore (add, remove, has, clear), got ${describeValue(options.tombstones)}`);
     }
     this.#clock = resolveClock(options.clock);
     this.#logger = safeLogger(options.logger);
@@ -163,6 +163,12 @@ export class DualWriteRepository<E, K> implements Repository<E, K> {
       const sides = this.#sides(phase);
       if (sides === undefined) return this.#primary(() => this.#old.save(entity));
       await this.#primary(() => sides.primary.save(entity));
+      try {
+        // Saved again after a delete: a tombstone left in place would make backfill undo this row.
+        await this.#tombstones.remove(key);
+      } catch (err) {
+        this.#logger.error({ err, migration: this.name, key }, 'tombstone could not be removed; a running backfill may skip this row (verify will report it as missing)');
+      }
       try {
         await sides.secondary.save(entity);
       } catch (error) {

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { describeValue, InvalidOptionError } from '../errors.js';
 import { appendDurably, readIfExists, writeFileAtomic } from './atomic-file.js';
 import type { LoggedRepair, RepairEntry, RepairLog } from './repair-log.js';
+import { pageOf } from './repair-log.js';
 
 /** Options of FileRepairLog. */
 export interface FileRepairLogOptions {
@@ -46,15 +47,7 @@ export class FileRepairLog<K> implements RepairLog<K> {
   }
 
   list(afterId: number | null, limit: number): Promise<readonly LoggedRepair<K>[]> {
-    return this.#enqueue(async () => {
-      const found: LoggedRepair<K>[] = [];
-      for (const entry of this.#entries.values()) {
-        if (afterId !== null && entry.id <= afterId) continue;
-        found.push(entry);
-        if (found.length >= limit) break;
-      }
-      return found;
-    });
+    return this.#enqueue(async () => pageOf(this.#entries.values(), afterId, limit));
   }
 
   remove(ids: readonly number[]): Promise<void> {

@@ -47,14 +47,7 @@ export class InMemoryRepairLog<K> implements RepairLog<K> {
   }
 
   async list(afterId: number | null, limit: number): Promise<readonly LoggedRepair<K>[]> {
-    const found: LoggedRepair<K>[] = [];
-    // Map iteration follows insertion order, which is id order.
-    for (const entry of this.#entries.values()) {
-      if (afterId !== null && entry.id <= afterId) continue;
-      found.push(entry);
-      if (found.length >= limit) break;
-    }
-    return found;
+    return pageOf(this.#entries.values(), afterId, limit);
   }
 
   async remove(ids: readonly number[]): Promise<void> {
@@ -64,4 +57,15 @@ export class InMemoryRepairLog<K> implements RepairLog<K> {
   async size(): Promise<number> {
     return this.#entries.size;
   }
+}
+
+/** Up to `limit` entries with an id above `afterId`, from entries in id order (a Map's insertion order). */
+export function pageOf<K>(entries: Iterable<LoggedRepair<K>>, afterId: number | null, limit: number): LoggedRepair<K>[] {
+  const found: LoggedRepair<K>[] = [];
+  for (const entry of entries) {
+    if (afterId !== null && entry.id <= afterId) continue;
+    found.push(entry);
+    if (found.length >= limit) break;
+  }
+  return found;
 }

@@ -9,6 +9,8 @@ import { keyId } from './keys.js';
 export interface TombstoneStore<K> {
   /** Records that `key` was deleted at clock time `at` (ms). Called by every dual-written delete, after the primary. */
   add(key: K, at: number): Promise<void>;
+  /** Forgets the tombstone of `key`: it was saved again. Called by every dual-written save, after the primary. */
+  remove(key: K): Promise<void>;
   /** The subset of `keys` that have a tombstone. Called by backfill once or twice per batch. */
   has(keys: readonly K[]): Promise<readonly K[]>;
   /** Forgets every tombstone: once the migration is done (and no backfill runs). */
@@ -21,6 +23,10 @@ export class InMemoryTombstoneStore<K> implements TombstoneStore<K> {
 
   async add(key: K, at: number): Promise<void> {
     this.#keys.set(keyId(key), at);
+  }
+
+  async remove(key: K): Promise<void> {
+    this.#keys.delete(keyId(key));
   }
 
   async has(keys: readonly K[]): Promise<readonly K[]> {

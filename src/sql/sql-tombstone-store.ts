@@ -43,6 +43,10 @@ export function sqlTombstoneStore<K>(options: SqlTombstoneStoreOptions): Tombsto
         at,
       ]);
     },
+    async remove(key: K): Promise<void> {
+      await ready();
+      await query(`DELETE FROM ${table} WHERE name = $1 AND key = $2::jsonb`, [name, JSON.stringify(key)]);
+    },
     async has(keys: readonly K[]): Promise<readonly K[]> {
       if (keys.length === 0) return [];
       await ready();
