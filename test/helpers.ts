@@ -9,13 +9,3 @@ export function recordingLogger(): Logger & { lines: { level: string; context: o
   return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 
-/** A clock moved by hand. */
-export class TestClock {
-  constructor(public time = 1_700_000_000_000) {}
-  now(): number {
-    return this.time;
-  }
-  advance(ms: number): void {
-    this.time += ms;
-  }
-}

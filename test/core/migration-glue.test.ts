@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, expectTypeOf, it, vi } from 'vitest';
 import { InMemoryConfigStore, MigrationGlue, MigrationGlueError, bucketOf, phases, staticConfig } from '../../src/index.js';
 import type { ConfigProvider, MigrationConfig, Notification, RouteEvent } from '../../src/index.js';
-import { TestClock, recordingLogger } from '../helpers.js';
+import { ManualClock, fakeService, recordEvents } from '../../src/testing/index.js';
+import { recordingLogger } from '../helpers.js';
 
 type Input = { userId?: string | number; requestId?: string; n?: number };
 
@@ -103,8 +104,7 @@ describe('MigrationGlue routing', () => {
 describe('when the routing key is missing', () => {
   it('serves from old and says why in the route event', async () => {
     const { glue, logger } = makeGlue(phases.canary(99.99));
-    const routes: RouteEvent[] = [];
-    glue.on('route', (event) => routes.push(event));
+    const routes = recordEvents(glue).events.route;
     for (const input of [{}, { userId: '' }, { userId: Number.NaN }, { userId: null as unknown as string }]) {
       expect(await glue.process(input)).toBe('old');
     }
@@ -123,39 +123,41 @@ describe('when the routing key is missing', () => {
   });
 
   it('uses requestId when there is no userId, and a primitive input as its own key', async () => {
-    const routes: RouteEvent[] = [];
     const { glue } = makeGlue(phases.canary(50));
-    glue.on('route', (event) => routes.push(event));
+    const seen = recordEvents(glue);
     await glue.process({ requestId: 'r1' });
-    expect(routes[0]?.key).toBe('r1');
+    await glue.process(7 as Input);
+    expect(seen.events.route.map((r: RouteEvent) => r.key)).toEqual(['r1', 7]);
   });
 });
 
 describe('when new fails in canary', () => {
   const failure = new Error('new is down');
 
+  const failing = () => fakeService<Input, string>({ output: ['new'], failRate: 1, error: failure });
+
   it('with fallback, the caller gets old answer and a fallback event carries new error', async () => {
-    const { glue, logger } = makeGlue(phases.canary(100), { newService: async () => Promise.reject(failure) });
-    const fallbacks: unknown[] = [];
-    glue.on('fallback', (event) => fallbacks.push(event.error));
+    const { glue, logger } = makeGlue(phases.canary(100), { newService: failing() });
+    const seen = recordEvents(glue);
     expect(await glue.process({ userId: 'a' })).toBe('old');
-    expect(fallbacks).toEqual([failure]);
-    expect(fallbacks[0]).toBe(failure);
+    expect(seen.events.fallback).toHaveLength(1);
+    expect(seen.events.fallback[0]?.error).toBe(failure);
+    expect(seen.events.fallback[0]?.input).toEqual({ userId: 'a' });
     expect(glue.stats().fallbacks).toBe(1);
     expect(glue.stats().new.errors).toBe(1);
     expect(logger.lines.some((l) => l.message?.includes('fallback'))).toBe(true);
   });
 
   it('without fallback, the caller gets new error object unchanged', async () => {
-    const { glue } = makeGlue({ ...phases.canary(100), fallbackEnabled: false }, { newService: async () => Promise.reject(failure) });
+    const { glue } = makeGlue({ ...phases.canary(100), fallbackEnabled: false }, { newService: failing() });
     await expect(glue.process({ userId: 'a' })).rejects.toBe(failure);
   });
 
   it('with fallback, when old fails too, the caller gets old error', async () => {
     const oldFailure = { code: 'OLD' };
     const { glue } = makeGlue(phases.canary(100), {
-      newService: async () => Promise.reject(failure),
-      oldService: async () => Promise.reject(oldFailure),
+      newService: failing(),
+      oldService: fakeService<Input, string>({ output: ['old'], failRate: 1, error: oldFailure }),
     });
     await expect(glue.process({ userId: 'a' })).rejects.toBe(oldFailure);
   });
@@ -163,13 +165,13 @@ describe('when new fails in canary', () => {
   it('a new call over newTimeoutMs falls back to old (and fails with ERR_TIMEOUT without fallback)', async () => {
     vi.useFakeTimers();
     try {
-      const hang = () => new Promise<string>(() => {});
-      const { glue } = makeGlue(phases.canary(100), { newService: hang, newTimeoutMs: 50 });
+      const hang = () => fakeService<Input, string>({ output: ['new'], hang: true });
+      const { glue } = makeGlue(phases.canary(100), { newService: hang(), newTimeoutMs: 50 });
       const served = glue.process({ userId: 'a' });
       await vi.advanceTimersByTimeAsync(60);
       await expect(served).resolves.toBe('old');
 
-      const strict = makeGlue(phases.full(), { newService: hang, newTimeoutMs: 50 }).glue;
+      const strict = makeGlue(phases.full(), { newService: hang(), newTimeoutMs: 50 }).glue;
       const failed = strict.process({ userId: 'a' });
       const assertion = expect(failed).rejects.toSatisfy((err) => MigrationGlueError.is(err, 'ERR_TIMEOUT'));
       await vi.advanceTimersByTimeAsync(60);
@@ -330,7 +332,7 @@ describe('config changes', () => {
 
 describe('settled events', () => {
   it('fire after the call is in the stats, with the outcome and the arm', async () => {
-    const { glue } = makeGlue(phases.canary(100), { newService: async () => Promise.reject(new Error('x')) });
+    const { glue } = makeGlue(phases.canary(100), { newService: fakeService<Input, string>({ output: ['new'], failRate: 1 }) });
     const seen: { arm: string; ok: boolean; newErrors: number }[] = [];
     glue.on('settled', (event) => seen.push({ arm: event.arm, ok: event.ok, newErrors: glue.stats().new.errors }));
     await glue.process({ userId: 'a' });
@@ -365,18 +367,12 @@ describe('nesting', () => {
 
 describe('stats', () => {
   it('counts exactly and puts p95 within one histogram bucket of the true value', async () => {
-    const clock = new TestClock();
-    let latency = 0;
-    const slow = async (value: string) => {
-      clock.advance(latency);
-      return value;
-    };
-    const { glue } = makeGlue(phases.preparation(), { clock, oldService: () => slow('old') });
-    const latencies = Array.from({ length: 200 }, (_, i) => i + 1); // 1..200 ms
-    for (const ms of latencies) {
-      latency = ms;
-      await glue.process({ userId: String(ms) });
-    }
+    const clock = new ManualClock();
+    // call i takes i + 1 ms: latencies 1..200 ms
+    const oldService = fakeService<Input, string>({ output: ['old'], latency: (_, i) => i + 1, clock });
+    const { glue } = makeGlue(phases.preparation(), { clock, oldService });
+    await Promise.all(Array.from({ length: 200 }, (_, i) => glue.process({ userId: String(i) })));
+    expect(oldService.calls.map((c) => c.durationMs)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
     const stats = glue.stats();
     expect(stats.old.calls).toBe(200);
     expect(stats.old.errors).toBe(0);
@@ -390,8 +386,8 @@ describe('stats', () => {
   });
 
   it('counts errors per arm and forgets them after the window', async () => {
-    const clock = new TestClock();
-    const { glue } = makeGlue(phases.full(), { clock, newService: () => Promise.reject(new Error('x')), windowMs: 60_000 });
+    const clock = new ManualClock();
+    const { glue } = makeGlue(phases.full(), { clock, newService: fakeService<Input, string>({ output: ['new'], failRate: 1 }), windowMs: 60_000 });
     for (let i = 0; i < 10; i++) await glue.process({ userId: i }).catch(() => {});
     expect(glue.stats().new).toMatchObject({ calls: 10, errors: 10, errorRate: 1 });
     clock.advance(61_000);

@@ -1,6 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MigrationGlue, phases } from '../../src/index.js';
-import type { MigrationConfig, MigrationGlueOptions, MismatchEvent, ShadowErrorEvent, ShadowSkippedEvent } from '../../src/index.js';
+import type { MigrationConfig, MigrationGlueOptions } from '../../src/index.js';
+import { fakeService, recordEvents } from '../../src/testing/index.js';
 import { recordingLogger } from '../helpers.js';
 
 type Input = { userId: string; secret?: string; items?: number[] };
@@ -29,25 +30,24 @@ function shadowGlue(options: Partial<MigrationGlueOptions<Input, Output>> & { co
     logger,
     ...options,
   });
-  const mismatches: MismatchEvent<Input, Output>[] = [];
-  const errors: ShadowErrorEvent<Input>[] = [];
-  const skipped: ShadowSkippedEvent[] = [];
-  glue.on('mismatch', (event) => mismatches.push(event));
-  glue.on('shadowError', (event) => errors.push(event));
-  glue.on('shadowSkipped', (event) => skipped.push(event));
+  const { mismatch: mismatches, shadowError: errors, shadowSkipped: skipped } = recordEvents(glue).events;
   return { glue, logger, mismatches, errors, skipped };
 }
 
-const never = () => new Promise<Output>(() => {});
+/** A new service that never answers. */
+const never = () => fakeService<Input, Output>({ output: [{ total: 10 }], hang: true });
+
+/** A new service that answers `{ total }` and records its calls. */
+const answering = (total = 10) => fakeService<Input, Output>({ output: () => ({ total }) });
 
 describe('in shadow mode', () => {
   it('the caller gets old answer (the same object) and new answer is discarded', async () => {
     const answer = { total: 10 };
-    const newService = vi.fn(async () => ({ total: 11 }));
+    const newService = answering(11);
     const { glue, mismatches } = shadowGlue({ oldService: async () => answer, newService });
     expect(await glue.process({ userId: 'a' })).toBe(answer);
     await glue.drain();
-    expect(newService).toHaveBeenCalledOnce();
+    expect(newService.calls).toHaveLength(1);
     expect(mismatches).toHaveLength(1);
     expect(mismatches[0]).toMatchObject({ kind: 'value', key: 'a', old: { ok: true, value: { total: 10 } }, new: { ok: true, value: { total: 11 } } });
     expect(mismatches[0]?.comparison.diff).toEqual([{ path: 'total', kind: 'changed', old: 10, new: 11 }]);
@@ -64,7 +64,7 @@ describe('in shadow mode', () => {
   });
 
   it('never makes the caller wait for new', async () => {
-    const { glue } = shadowGlue({ newService: never, shadow: { timeoutMs: 50 } });
+    const { glue } = shadowGlue({ newService: never(), shadow: { timeoutMs: 50 } });
     await expect(glue.process({ userId: 'a' })).resolves.toEqual({ total: 10 });
     expect(glue.stats().shadow.inFlight).toBe(1);
     await glue.drain();
@@ -75,7 +75,7 @@ describe('in shadow mode', () => {
 describe('when new misbehaves in shadow', () => {
   it('rejects: an error mismatch and a shadowError, the caller unaffected', async () => {
     const failure = new Error('new down');
-    const { glue, mismatches, errors } = shadowGlue({ newService: async () => Promise.reject(failure) });
+    const { glue, mismatches, errors } = shadowGlue({ newService: fakeService<Input, Output>({ output: [{ total: 10 }], failRate: 1, error: failure }) });
     expect(await glue.process({ userId: 'a' })).toEqual({ total: 10 });
     await glue.drain();
     expect(errors).toEqual([expect.objectContaining({ reason: 'error', error: failure })]);
@@ -95,7 +95,7 @@ describe('when new misbehaves in shadow', () => {
   });
 
   it('hangs forever: times out, the slot is freed, drain resolves', async () => {
-    const { glue, errors } = shadowGlue({ newService: never, shadow: { timeoutMs: 20 } });
+    const { glue, errors } = shadowGlue({ newService: never(), shadow: { timeoutMs: 20 } });
     await glue.process({ userId: 'a' });
     await glue.drain();
     expect(errors).toEqual([expect.objectContaining({ reason: 'timeout' })]);
@@ -151,7 +151,7 @@ describe('when old fails in shadow', () => {
 
 describe('capacity, sampling and percentage', () => {
   it('10,000 concurrent calls with a hanging new keep at most maxInFlight in flight', async () => {
-    const { glue } = shadowGlue({ newService: never, shadow: { maxInFlight: 100, timeoutMs: 30 } });
+    const { glue } = shadowGlue({ newService: never(), shadow: { maxInFlight: 100, timeoutMs: 30 } });
     glue.on('shadowSkipped', () => {});
     const calls = Array.from({ length: 10_000 }, (_, i) => glue.process({ userId: `u${i}` }));
     expect(glue.stats().shadow.inFlight).toBe(100);
@@ -164,14 +164,14 @@ describe('capacity, sampling and percentage', () => {
   });
 
   it('samples by routing key: a sampled user is always compared', async () => {
-    const newService = vi.fn(async () => ({ total: 10 }));
+    const newService = answering();
     const { glue, skipped } = shadowGlue({ newService, shadow: { sampleRate: 0.3 } });
     const sampled = new Set<string>();
     for (let round = 0; round < 3; round++) {
       for (let i = 0; i < 1_000; i++) {
-        const calledBefore = newService.mock.calls.length;
+        const calledBefore = newService.calls.length;
         await glue.process({ userId: `u${i}` });
-        const wasSampled = newService.mock.calls.length > calledBefore;
+        const wasSampled = newService.calls.length > calledBefore;
         if (round === 0 && wasSampled) sampled.add(`u${i}`);
         else expect(wasSampled).toBe(sampled.has(`u${i}`));
       }
@@ -183,22 +183,22 @@ describe('capacity, sampling and percentage', () => {
   });
 
   it('with a percentage below 100 shadows only that share of keys', async () => {
-    const newService = vi.fn(async () => ({ total: 10 }));
+    const newService = answering();
     const { glue, skipped } = shadowGlue({ newService, config: { ...phases.shadow(), newSystemPercentage: 10 } });
     for (let i = 0; i < 2_000; i++) await glue.process({ userId: `u${i}` });
     await glue.process({ userId: '' });
     await glue.drain();
-    expect(newService.mock.calls.length).toBeGreaterThan(140);
-    expect(newService.mock.calls.length).toBeLessThan(260);
+    expect(newService.calls.length).toBeGreaterThan(140);
+    expect(newService.calls.length).toBeLessThan(260);
     expect(skipped.at(-1)?.reason).toBe('missing-key');
-    expect(glue.stats().shadow.skipped.outsidePercentage).toBe(2_000 - newService.mock.calls.length);
+    expect(glue.stats().shadow.skipped.outsidePercentage).toBe(2_000 - newService.calls.length);
   });
 
   it('does not call new at all when new is disabled', async () => {
-    const newService = vi.fn(async () => ({ total: 10 }));
+    const newService = answering();
     const { glue } = shadowGlue({ newService, config: { ...phases.shadow(), newSystemEnabled: false } });
     await glue.process({ userId: 'a' });
-    expect(newService).not.toHaveBeenCalled();
+    expect(newService.calls).toEqual([]);
   });
 });
 
@@ -247,21 +247,20 @@ describe('order', () => {
 
 describe('noise control', () => {
   it('A/A mode compares old with itself and never calls new', async () => {
-    let n = 0;
-    const newService = vi.fn(async () => ({ total: 10 }));
-    const { glue, mismatches } = shadowGlue({ newService, oldService: async () => ({ total: n++ % 2 }), shadow: { aa: true } });
+    const newService = answering();
+    const oldService = fakeService<Input, Output>({ output: [{ total: 0 }, { total: 1 }], outputs: 'cycle' });
+    const { glue, mismatches } = shadowGlue({ newService, oldService, shadow: { aa: true } });
     for (let i = 0; i < 10; i++) await glue.process({ userId: `u${i}` });
     await glue.drain();
-    expect(newService).not.toHaveBeenCalled();
+    expect(newService.calls).toEqual([]);
     expect(mismatches.length).toBe(10);
     expect(glue.stats().shadow.compared).toBe(10);
   });
 
   it('re-runs old on a mismatch and calls it flaky when old disagrees with itself', async () => {
-    let now = 0;
     const { glue, mismatches } = shadowGlue({
-      oldService: async () => ({ total: now++ }),
-      newService: async () => ({ total: -1 }),
+      oldService: fakeService<Input, Output>({ output: (_, i) => ({ total: i }) }),
+      newService: answering(-1),
       shadow: { rerunOldOnMismatch: true },
     });
     await glue.process({ userId: 'a' });
@@ -269,7 +268,7 @@ describe('noise control', () => {
     expect(mismatches[0]?.kind).toBe('flaky');
     expect(glue.stats().shadow).toMatchObject({ mismatched: 0, mismatchesByKind: { flaky: 1 }, mismatchRate: 0 });
 
-    const stable = shadowGlue({ newService: async () => ({ total: -1 }), shadow: { rerunOldOnMismatch: true } });
+    const stable = shadowGlue({ newService: answering(-1), shadow: { rerunOldOnMismatch: true } });
     await stable.glue.process({ userId: 'a' });
     await stable.glue.drain();
     expect(stable.mismatches[0]?.kind).toBe('value');
@@ -318,9 +317,8 @@ describe('reporting', () => {
   });
 
   it('logs identical mismatches rate-limited but counts every one, grouped by fingerprint', async () => {
-    let i = 0;
     const { glue, logger } = shadowGlue({
-      newService: async () => (i++ % 4 === 0 ? ({ total: 10, token: 'extra' } as Output) : { total: 11 }),
+      newService: fakeService<Input, Output>({ output: [{ total: 10, token: 'extra' }, { total: 11 }, { total: 11 }, { total: 11 }], outputs: 'cycle' }),
     });
     for (let n = 0; n < 100; n++) await glue.process({ userId: `u${n}` });
     await glue.drain();

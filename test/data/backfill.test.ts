@@ -10,18 +10,17 @@ import { backfill } from '../../src/data/backfill.js';
 import { InMemoryCheckpointStore } from '../../src/data/checkpoint-store.js';
 import { DualWriteRepository } from '../../src/data/dual-write-repository.js';
 import { FileCheckpointStore } from '../../src/data/file-checkpoint-store.js';
-import { InjectedFailure, MemoryRepository } from './memory-repository.js';
+import { InMemoryRepository, InjectedFailure, ManualClock } from '../../src/testing/index.js';
 import type { Item } from './repository-conformance.js';
 import { item, itemKey } from './repository-conformance.js';
-import { TestClock } from '../helpers.js';
 
 interface Versioned extends Item {
   version: number;
 }
 
 function stores(rows = 100, bulkInsert = true) {
-  const from = new MemoryRepository<Item, string>({ keyOf: itemKey, name: 'old' }).seed(Array.from({ length: rows }, (_, i) => item(i)));
-  const to = new MemoryRepository<Item, string>({ keyOf: itemKey, name: 'new', bulkInsert });
+  const from = new InMemoryRepository<Item, string>({ keyOf: itemKey, name: 'old' }).seed(Array.from({ length: rows }, (_, i) => item(i)));
+  const to = new InMemoryRepository<Item, string>({ keyOf: itemKey, name: 'new', bulkInsert });
   return { from, to };
 }
 
@@ -31,7 +30,7 @@ function run(options: Omit<BackfillOptions<Item, string>, 'keyOf'>) {
 
 /** A sleep that only moves the test clock: throttling without waiting. */
 function fakeTime() {
-  const clock = new TestClock(0);
+  const clock = new ManualClock({ start: 0 });
   const sleeps: number[] = [];
   const sleep = async (ms: number) => {
     sleeps.push(ms);
@@ -102,8 +101,8 @@ describe('backfill', () => {
 
     it('overwrite: true replaces it; a function decides per row; versionOf keeps the newer version', async () => {
       const rows = (version: number) => Array.from({ length: 4 }, (_, i) => ({ ...item(i), version: version + i }));
-      const from = new MemoryRepository<Versioned, string>({ keyOf: itemKey }).seed(rows(10));
-      const seeded = () => new MemoryRepository<Versioned, string>({ keyOf: itemKey }).seed([{ ...item(0), version: 5 }, { ...item(1), version: 99 }]);
+      const from = new InMemoryRepository<Versioned, string>({ keyOf: itemKey }).seed(rows(10));
+      const seeded = () => new InMemoryRepository<Versioned, string>({ keyOf: itemKey }).seed([{ ...item(0), version: 5 }, { ...item(1), version: 99 }]);
 
       const always = seeded();
       expect(await backfill({ from, to: always, keyOf: itemKey, overwrite: true, logger: silentLogger })).toMatchObject({ copied: 4, skipped: 0 });

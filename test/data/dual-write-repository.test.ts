@@ -13,15 +13,15 @@ import type { DataMismatchEvent, SecondaryFailureEvent } from '../../src/data/du
 import { FileRepairLog } from '../../src/data/file-repair-log.js';
 import type { RepairLog } from '../../src/data/repair-log.js';
 import { InMemoryTombstoneStore } from '../../src/data/tombstone-store.js';
-import { InjectedFailure, MemoryRepository } from './memory-repository.js';
-import type { RepositoryOp } from './memory-repository.js';
+import { InMemoryRepository, InjectedFailure } from '../../src/testing/index.js';
+import type { RepositoryOp } from '../../src/testing/index.js';
 import type { Item } from './repository-conformance.js';
 import { item, itemKey } from './repository-conformance.js';
 
 function setup(config: MigrationConfig = phases.shadow(), extra: { repairLog?: RepairLog<string> } = {}) {
   const store = new InMemoryConfigStore(config);
-  const oldRepo = new MemoryRepository<Item, string>({ keyOf: itemKey, name: 'old' });
-  const newRepo = new MemoryRepository<Item, string>({ keyOf: itemKey, name: 'new' });
+  const oldRepo = new InMemoryRepository<Item, string>({ keyOf: itemKey, name: 'old' });
+  const newRepo = new InMemoryRepository<Item, string>({ keyOf: itemKey, name: 'new' });
   const trace: string[] = [];
   const tracer = (side: string) => (op: RepositoryOp, key?: string) => {
     trace.push(`${side}.${op}${key === undefined ? '' : `:${key}`}`);
@@ -33,7 +33,7 @@ function setup(config: MigrationConfig = phases.shadow(), extra: { repairLog?: R
 }
 
 describe('DualWriteRepository options', () => {
-  const repo = () => new MemoryRepository<Item, string>({ keyOf: itemKey });
+  const repo = () => new InMemoryRepository<Item, string>({ keyOf: itemKey });
   it('names the bad option and the value', () => {
     expect(() => new DualWriteRepository({ name: '', old: repo(), new: repo(), keyOf: itemKey, config: phases.shadow() })).toThrow(/option `name`.*""/);
     expect(() => new DualWriteRepository({ name: 'x', old: {} as never, new: repo(), keyOf: itemKey, config: phases.shadow() })).toThrow(/option `old`/);
@@ -47,9 +47,9 @@ describe('DualWriteRepository options', () => {
 
 describe('when keyOf throws', () => {
   it('rejects, never throws synchronously, and writes nothing', async () => {
-    const oldRepo = new MemoryRepository<Item, string>({ keyOf: itemKey });
+    const oldRepo = new InMemoryRepository<Item, string>({ keyOf: itemKey });
     const boom = new Error('no key');
-    const dual = new DualWriteRepository<Item, string>({ name: 'x', old: oldRepo, new: new MemoryRepository({ keyOf: itemKey }), keyOf: () => { throw boom; }, config: phases.shadow(), logger: silentLogger });
+    const dual = new DualWriteRepository<Item, string>({ name: 'x', old: oldRepo, new: new InMemoryRepository({ keyOf: itemKey }), keyOf: () => { throw boom; }, config: phases.shadow(), logger: silentLogger });
     const pending = dual.save(item(1));
     await expect(pending).rejects.toBe(boom);
     expect(oldRepo.counts.save).toBe(0);
@@ -267,7 +267,7 @@ describe('deletes', () => {
   it('leave a tombstone while dual writing, not in preparation', async () => {
     const tombstones = new InMemoryTombstoneStore<string>();
     const store = new InMemoryConfigStore(phases.preparation());
-    const repo = () => new MemoryRepository<Item, string>({ keyOf: itemKey });
+    const repo = () => new InMemoryRepository<Item, string>({ keyOf: itemKey });
     const dual = new DualWriteRepository({ name: 'items', old: repo(), new: repo(), keyOf: itemKey, config: store, tombstones, logger: silentLogger });
     await dual.delete('a');
     await store.save(phases.shadow());

@@ -5,7 +5,7 @@ import { silentLogger } from '../../src/observe/logger.js';
 import { InMemoryCheckpointStore } from '../../src/data/checkpoint-store.js';
 import type { VerifyOptions } from '../../src/data/verify.js';
 import { verify } from '../../src/data/verify.js';
-import { MemoryRepository } from './memory-repository.js';
+import { InMemoryRepository } from '../../src/testing/index.js';
 import type { Item } from './repository-conformance.js';
 import { item, itemKey } from './repository-conformance.js';
 
@@ -13,8 +13,8 @@ const noWait = async (): Promise<void> => {};
 
 function pair(rows = 50) {
   const all = Array.from({ length: rows }, (_, i) => item(i));
-  const oldRepo = new MemoryRepository<Item, string>({ keyOf: itemKey, name: 'old' }).seed(all);
-  const newRepo = new MemoryRepository<Item, string>({ keyOf: itemKey, name: 'new' }).seed(all);
+  const oldRepo = new InMemoryRepository<Item, string>({ keyOf: itemKey, name: 'old' }).seed(all);
+  const newRepo = new InMemoryRepository<Item, string>({ keyOf: itemKey, name: 'new' }).seed(all);
   return { oldRepo, newRepo };
 }
 
@@ -122,8 +122,8 @@ describe('verify', () => {
     const change = fc.constantFrom('same', 'missing', 'different', 'extra');
     await fc.assert(
       fc.asyncProperty(fc.array(change, { maxLength: 60 }), fc.integer({ min: 1, max: 9 }), async (changes, batchSize) => {
-        const oldRepo = new MemoryRepository<Item, string>({ keyOf: itemKey });
-        const newRepo = new MemoryRepository<Item, string>({ keyOf: itemKey });
+        const oldRepo = new InMemoryRepository<Item, string>({ keyOf: itemKey });
+        const newRepo = new InMemoryRepository<Item, string>({ keyOf: itemKey });
         const expected = { missing: [] as string[], different: [] as string[], extra: [] as string[] };
         changes.forEach((kind, i) => {
           const row = item(i);

@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FileJournalStore, InMemoryConfigStore, MigrationGlue, MigrationJournal, parseJournal, phases, renderChecklist } from '../../src/index.js';
-import { TestClock, recordingLogger } from '../helpers.js';
+import { ManualClock } from '../../src/testing/index.js';
+import { recordingLogger } from '../helpers.js';
 
 const dirs: string[] = [];
 function tempFile(): string {
@@ -18,7 +19,7 @@ afterEach(() => {
 describe('FileJournalStore', () => {
   it('appends JSON lines and reads them back', () => {
     const file = tempFile();
-    const journal = new MigrationJournal({ store: new FileJournalStore(file), clock: new TestClock(1_000) });
+    const journal = new MigrationJournal({ store: new FileJournalStore(file), clock: new ManualClock({ start: 1_000 }) });
     journal.record('step', { percentage: 5 });
     journal.issue('timeouts at 5 %', { resolution: 'raised pool size', owner: 'payments team' });
     const again = new MigrationJournal({ store: new FileJournalStore(file) });
@@ -52,7 +53,7 @@ describe('FileJournalStore', () => {
 
 describe('MigrationJournal.attach', () => {
   it('records phase changes with the shadow summary, and rollbacks with the percentage in force', async () => {
-    const clock = new TestClock();
+    const clock = new ManualClock({ start: 1_700_000_000_000 });
     const store = new InMemoryConfigStore(phases.shadow());
     const glue = new MigrationGlue<{ userId: string }, number>({
       name: 'm',
@@ -84,7 +85,7 @@ describe('MigrationJournal.attach', () => {
 
 describe('renderChecklist', () => {
   it('ticks items checked by hand and fills the issues log', () => {
-    const journal = new MigrationJournal({ clock: new TestClock(Date.UTC(2026, 2, 1)) });
+    const journal = new MigrationJournal({ clock: new ManualClock({ start: Date.UTC(2026, 2, 1) }) });
     journal.check('Team briefed');
     journal.issue('p95 | spikes', { resolution: 'index added', owner: 'db team' });
     const checklist = renderChecklist(journal, { owner: 'Payments', stakeholders: ['Checkout', 'Finance'], targetCompletion: Date.UTC(2026, 3, 1) });

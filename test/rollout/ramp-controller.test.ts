@@ -11,13 +11,14 @@ import {
   renderChecklist,
 } from '../../src/index.js';
 import type { MigrationConfig, Notification, RampStep } from '../../src/index.js';
-import { TestClock, recordingLogger } from '../helpers.js';
+import { ManualClock } from '../../src/testing/index.js';
+import { recordingLogger } from '../helpers.js';
 
 const day = 24 * 60 * 60 * 1000;
 type Input = { userId: string };
 
 function world(initial: MigrationConfig = phases.shadow()) {
-  const clock = new TestClock(Date.UTC(2026, 0, 5));
+  const clock = new ManualClock({ start: Date.UTC(2026, 0, 5) });
   const store = new InMemoryConfigStore(initial);
   const state = { newFails: false };
   let n = 0;
@@ -231,7 +232,7 @@ describe('property: whatever happens, the percentage walks the plan', () => {
     );
     await fc.assert(
       fc.asyncProperty(fc.array(op, { maxLength: 60 }), async (ops) => {
-        const clock = new TestClock();
+        const clock = new ManualClock({ start: 1_700_000_000_000 });
         const store = new InMemoryConfigStore(phases.shadow());
         const plan = defaultRamp;
         const allowed = new Set([0, -1, ...plan.map((s) => s.percentage)]);

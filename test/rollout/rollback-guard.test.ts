@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { InMemoryConfigStore, MigrationGlue, MigrationGlueError, RollbackGuard, defaultRollbackCriteria, phases } from '../../src/index.js';
 import type { MigrationConfig } from '../../src/index.js';
-import { TestClock, recordingLogger } from '../helpers.js';
+import { ManualClock } from '../../src/testing/index.js';
+import { recordingLogger } from '../helpers.js';
 
 type Input = { userId: string };
 
 /** A glue whose services take `latency` ms of the test clock and fail when `fails` says so. */
 function setup(config: MigrationConfig) {
-  const clock = new TestClock();
+  const clock = new ManualClock({ start: 1_700_000_000_000 });
   const store = new InMemoryConfigStore(config);
   const behaviour = { oldLatency: 10, newLatency: 10, newFails: (_i: number) => false, oldFails: (_i: number) => false };
   let newCalls = 0;
@@ -125,7 +126,7 @@ describe('latency', () => {
 
 describe('mismatches', () => {
   it('trips in shadow over the mismatch limit once enough comparisons exist', async () => {
-    const clock = new TestClock();
+    const clock = new ManualClock({ start: 1_700_000_000_000 });
     let i = 0;
     const glue = new MigrationGlue<Input, number>({
       name: 'm',

@@ -1,11 +1,12 @@
 import { InMemoryConfigStore, MigrationGlue, MigrationJournal, RampController, RollbackGuard, phases } from '../../src/index.js';
-import { TestClock, recordingLogger } from '../helpers.js';
+import { ManualClock } from '../../src/testing/index.js';
+import { recordingLogger } from '../helpers.js';
 
 const day = 24 * 60 * 60 * 1000;
 
 /** Runs a short simulated migration (shadow, ramp, a rollback at 25 %, resume, full) and returns its journal and glue. */
 export async function simulatedMigration() {
-  const clock = new TestClock(Date.UTC(2026, 0, 5));
+  const clock = new ManualClock({ start: Date.UTC(2026, 0, 5) });
   const store = new InMemoryConfigStore(phases.shadow());
   const state = { bad: false, n: 0 };
   const glue = new MigrationGlue<{ userId: string }, number>({
