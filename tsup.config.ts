@@ -2,7 +2,14 @@ import { defineConfig } from 'tsup';
 
 export default defineConfig([
   {
-    entry: { index: 'src/index.ts', 'sql/index': 'src/sql/index.ts' },
+    entry: {
+      index: 'src/index.ts',
+      'sql/index': 'src/sql/index.ts',
+      'testing/index': 'src/testing/index.ts',
+      'redis/index': 'src/redis/index.ts',
+      'openfeature/index': 'src/openfeature/index.ts',
+      'otel/index': 'src/otel/index.ts',
+    },
     format: ['esm', 'cjs'],
     dts: true,
     clean: false,

@@ -10,7 +10,9 @@ export type MigrationErrorCode =
   | 'ERR_TIMEOUT'
   | 'ERR_CLOSED'
   | 'ERR_ABORTED'
-  | 'ERR_REPAIR_LOG';
+  | 'ERR_REPAIR_LOG'
+  | 'ERR_CONFLICT'
+  | 'ERR_LEASE_LOST';
 
 /** Base of every error migration-glue itself throws. Users' service errors pass untouched. */
 export class MigrationGlueError extends Error {

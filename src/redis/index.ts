@@ -1,0 +1,11 @@
+export type { FleetErrorCode } from './fleet-error.js';
+export { FleetError } from './fleet-error.js';
+export type { SerializedHistogram } from './fleet-histogram.js';
+export type { FleetStatsOptions } from './fleet-stats.js';
+export { FleetStats } from './fleet-stats.js';
+export type { LeasedRampControllerOptions, LeasedRampStatus } from './leased-ramp-controller.js';
+export { LeasedRampController } from './leased-ramp-controller.js';
+export type { RedisConfigInfo, RedisConfigStoreOptions, RedisSaveOptions, SaveFence } from './redis-config-store.js';
+export { RedisConfigStore } from './redis-config-store.js';
+export type { RedisLeaseOptions } from './redis-lease.js';
+export { RedisLease } from './redis-lease.js';
