@@ -148,6 +148,7 @@ export class MigrationGlue<I, O> implements Service<I, O> {
       logger: this.#logger,
       clock: this.#clock,
       windowMs: this.#windowMs,
+      recordOld: (input, durationMs, ok, end) => this.#record('old', input, durationMs, ok, end),
     });
     this.#lastConfig = this.#provider.current();
     this.#unsubscribe = this.#provider.subscribe((config) => this.#onConfig(config));
@@ -157,7 +158,16 @@ export class MigrationGlue<I, O> implements Service<I, O> {
    * Serves `input` from the side the config in force names. Resolves or
    * rejects with exactly what that side gave. Never throws synchronously.
    */
-  async process(input: I): Promise<O> {
+  process(input: I): Promise<O> {
+    // Not an async function: the promise of the serving side's call goes back as is, without one more promise around it.
+    try {
+      return this.#dispatch(input);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  #dispatch(input: I): Promise<O> {
     if (this.#closed) throw new MigrationGlueError('ERR_CLOSED', `migration "${this.name}" is closed`);
     const config = this.#override ?? this.#provider.current();
     if (!config.newSystemEnabled || config.newSystemPercentage === 0) {
@@ -223,14 +233,17 @@ export class MigrationGlue<I, O> implements Service<I, O> {
 
   /** Figures of both arms, shadow comparison and fallbacks. Cheap: no work proportional to traffic. */
   stats(): MigrationStats {
+    // One clock reading moves all three sliding windows.
+    const now = this.#clock.now();
+    const config = this.#override ?? this.#provider.current();
     return {
       migration: this.name,
-      config: this.#override ?? this.#provider.current(),
-      phase: phaseOf(this.#override ?? this.#provider.current()),
+      config,
+      phase: phaseOf(config),
       windowMs: this.#windowMs,
-      old: { ...this.#metrics.old.total(), window: this.#metrics.old.window() },
-      new: { ...this.#metrics.new.total(), window: this.#metrics.new.window() },
-      shadow: this.#shadow.stats(),
+      old: this.#metrics.old.totalWithWindow(now),
+      new: this.#metrics.new.totalWithWindow(now),
+      shadow: this.#shadow.stats(now),
       fallbacks: this.#fallbacks,
       rollbacks: this.#rollbacks,
     };
@@ -257,20 +270,26 @@ export class MigrationGlue<I, O> implements Service<I, O> {
 
   async #serve(arm: Arm, input: I): Promise<O> {
     const call = arm === 'old' ? this.#old : this.#new;
-    const start = this.#clock.now();
+    const clock = this.#clock;
+    const start = clock.now();
     try {
       const value = await call(input);
-      this.#record(arm, input, this.#clock.now() - start, true);
+      const end = clock.now();
+      this.#record(arm, input, end - start, true, end);
       return value;
     } catch (err) {
-      this.#record(arm, input, this.#clock.now() - start, false);
+      const end = clock.now();
+      this.#record(arm, input, end - start, false, end);
       throw err;
     }
   }
 
-  /** Records a served call in the metrics, then tells `settled` listeners (the rollback guard). */
-  #record(arm: Arm, input: I, durationMs: number, ok: boolean): void {
-    this.#metrics[arm].record(durationMs, !ok);
+  /**
+   * Records a served call in the metrics, then tells `settled` listeners (the rollback guard).
+   * `end`: the clock reading the duration was computed from, reused by the metrics' window.
+   */
+  #record(arm: Arm, input: I, durationMs: number, ok: boolean, end?: number): void {
+    this.#metrics[arm].record(durationMs, !ok, end);
     if (this.#emitter.has('settled')) {
       this.#emitter.emit('settled', { migration: this.name, key: this.#keyOf(input), arm, ok, durationMs });
     }
@@ -305,24 +324,44 @@ export class MigrationGlue<I, O> implements Service<I, O> {
   }
 
   async #serveNewWithFallback(input: I, key: RoutingKey | undefined): Promise<O> {
-    try {
-      return await this.#serveNew(input);
-    } catch (error) {
-      this.#fallbacks += 1;
-      this.#limitedLog.log('warn', 'fallback', { migration: this.name, key, err: error }, 'new failed, old served (fallback)');
-      if (this.#emitter.has('fallback')) {
-        this.#emitter.emit('fallback', { migration: this.name, key: key ?? this.#keyOf(input), input: this.#shadow.clean(input), error });
+    if (this.#newTimeoutMs !== undefined) {
+      try {
+        return await this.#serveNewWithTimeout(input, this.#newTimeoutMs);
+      } catch (error) {
+        return this.#fallBack(input, key, error);
       }
-      return this.#serve('old', input);
     }
+    // #serve('new') inlined: one async frame per call instead of two.
+    const clock = this.#clock;
+    const start = clock.now();
+    let value: O;
+    try {
+      value = await this.#new(input);
+    } catch (error) {
+      const end = clock.now();
+      this.#record('new', input, end - start, false, end);
+      return this.#fallBack(input, key, error);
+    }
+    const end = clock.now();
+    this.#record('new', input, end - start, true, end);
+    return value;
+  }
+
+  /** New failed: count, log (rate-limited), emit `fallback`, and serve old. */
+  #fallBack(input: I, key: RoutingKey | undefined, error: unknown): Promise<O> {
+    this.#fallbacks += 1;
+    this.#limitedLog.log('warn', 'fallback', { migration: this.name, key, err: error }, 'new failed, old served (fallback)');
+    if (this.#emitter.has('fallback')) {
+      this.#emitter.emit('fallback', { migration: this.name, key: key ?? this.#keyOf(input), input: this.#shadow.clean(input), error });
+    }
+    return this.#serve('old', input);
   }
 
   #processShadow(input: I, config: MigrationConfig): Promise<O> {
     const key = this.#keyOf(input);
     if (this.#emitter.has('route')) this.#route(key, 'old', 'shadow');
-    const ticket = this.#shadow.admit(key, config, input);
-    if (ticket === undefined) return this.#serve('old', input);
-    return this.#shadow.run(ticket, () => this.#serve('old', input));
+    if (!this.#shadow.admit(key, config)) return this.#serve('old', input);
+    return this.#shadow.run(input, key);
   }
 
   #keyOf(input: I): RoutingKey | undefined {

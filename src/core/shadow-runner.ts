@@ -9,6 +9,7 @@ import type { Hasher, RoutingKey } from '../hashing/hasher.js';
 import { bucketOf } from '../hashing/hasher.js';
 import { WindowCounts } from '../observe/arm-metrics.js';
 import type { Clock } from '../observe/clock.js';
+import { systemClock } from '../observe/clock.js';
 import type { Emitter } from '../observe/emitter.js';
 import { LogLimiter } from '../observe/log-limiter.js';
 import type { Logger } from '../observe/logger.js';
@@ -57,22 +58,43 @@ export interface ShadowOptions<I, O> {
   readonly logPerMinute?: number;
 }
 
-/** An admitted shadow call. */
-export interface ShadowTicket<I> {
+interface Flight<I, O> {
   readonly input: I;
   readonly key: RoutingKey | undefined;
-}
-
-interface Flight<I, O> extends ShadowTicket<I> {
   readonly newInput: I;
   readonly snapshot: I | undefined;
-  timer: ReturnType<typeof setTimeout> | undefined;
+  /** Clock reading when the flight took off (parallel order: the start of both calls). */
+  readonly start: number;
   done: boolean;
   old: Outcome<O> | undefined;
   oldMs: number;
   new: Outcome<O> | undefined;
   newMs: number;
+  /** The cohort whose timer times this flight out, and the flight's neighbours in it. */
+  cohort: Cohort<I, O> | undefined;
+  prev: Flight<I, O> | undefined;
+  next: Flight<I, O> | undefined;
 }
+
+/**
+ * Flights that took off within the same millisecond of real time (and the
+ * same turn of the event loop) share one timer, as Node's own timers share one
+ * list per duration: a timer per flight would cost more than the rest of a
+ * shadow call. A flight may time out up to 1 ms before `timeoutMs` has passed
+ * since its own start, the granularity of Node's timers anyway.
+ */
+interface Cohort<I, O> {
+  /** `systemClock` reading when the cohort opened. */
+  readonly openedAt: number;
+  /** False once a check phase of the event loop has passed since it opened. */
+  open: boolean;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  head: Flight<I, O> | undefined;
+  tail: Flight<I, O> | undefined;
+}
+
+/** Milliseconds of real time during which new flights join the same cohort. */
+const cohortSpanMs = 1;
 
 const maxFingerprints = 200;
 const shownFingerprints = 20;
@@ -110,6 +132,15 @@ export class ShadowRunner<I, O> {
   #skipped = { sampledOut: 0, overCapacity: 0, missingKey: 0, outsidePercentage: 0 };
   #inputMutations = 0;
   #cloneFailures = 0;
+  readonly #recordOld: (input: I, durationMs: number, ok: boolean, end: number) => void;
+  /** True when the glue's clock is the real one, so its readings also date cohorts. */
+  readonly #realClock: boolean;
+  /** The cohort new flights join, while it is young enough. */
+  #cohort: Cohort<I, O> | undefined;
+  readonly #expireCohort = (cohort: Cohort<I, O>): void => this.#expire(cohort);
+  readonly #closeCohort = (cohort: Cohort<I, O>): void => {
+    cohort.open = false;
+  };
 
   constructor(init: {
     name: string;
@@ -123,6 +154,8 @@ export class ShadowRunner<I, O> {
     logger: Logger;
     clock: Clock;
     windowMs: number;
+    /** Records old's call in the glue's metrics (and emits `settled`): old is timed once, here. */
+    recordOld: (input: I, durationMs: number, ok: boolean, end: number) => void;
   }) {
     const options = init.options;
     if (typeof options !== 'object' || options === null) {
@@ -138,6 +171,8 @@ export class ShadowRunner<I, O> {
     this.#emitter = init.emitter;
     this.#logger = init.logger;
     this.#clock = init.clock;
+    this.#realClock = init.clock === systemClock;
+    this.#recordOld = init.recordOld;
     this.#timeoutMs = checkNumber(options.timeoutMs, 'shadow.timeoutMs', 5_000, 1, 2_147_483_647);
     this.#maxInFlight = checkNumber(options.maxInFlight, 'shadow.maxInFlight', 1_000, 1, Number.MAX_SAFE_INTEGER, true);
     this.#sampleThreshold = Math.round(checkNumber(options.sampleRate, 'shadow.sampleRate', 1, 0, 1) * 10_000);
@@ -159,8 +194,8 @@ export class ShadowRunner<I, O> {
     this.#window = new WindowCounts(['compared', 'mismatched', 'errors', 'timeouts'], { clock: init.clock, windowMs: init.windowMs });
   }
 
-  /** Decides whether this call is shadowed; emits `shadowSkipped` and returns undefined when not. */
-  admit(key: RoutingKey | undefined, config: MigrationConfig, input: I): ShadowTicket<I> | undefined {
+  /** Decides whether this call is shadowed; emits `shadowSkipped` and returns false when not. */
+  admit(key: RoutingKey | undefined, config: MigrationConfig): boolean {
     if (config.newSystemPercentage < 100) {
       if (key === undefined) return this.#skip(key, 'missing-key');
       if (bucketOf(key, this.#salt, this.#hasher) >= Math.round(config.newSystemPercentage * 100)) return this.#skip(key, 'outside-percentage');
@@ -171,24 +206,29 @@ export class ShadowRunner<I, O> {
       if (draw >= this.#sampleThreshold) return this.#skip(key, 'sampled-out');
     }
     if (this.#inFlight >= this.#maxInFlight) return this.#skip(key, 'over-capacity');
-    return { input, key };
+    return true;
   }
 
-  /** Runs old via `serveOld` (whose result the caller gets, untouched) and new in the shadow. */
-  run(ticket: ShadowTicket<I>, serveOld: () => Promise<O>): Promise<O> {
-    const flight = this.#takeOff(ticket);
+  /**
+   * Runs old (whose result the caller gets, untouched; timed and recorded via
+   * `recordOld`) and new in the shadow, for an admitted call.
+   */
+  run(input: I, key: RoutingKey | undefined): Promise<O> {
+    const flight = this.#takeOff(input, key);
     const order = this.#order === 'random' ? (Math.random() < 0.5 ? 'old-first' : 'new-first') : this.#order;
+    if (order === 'parallel') {
+      // New is called first; old's own start is read after new's synchronous part, so old's latency (the baseline) never includes it.
+      void this.#startNew(flight, flight.start);
+      return this.#runOld(flight, undefined);
+    }
     if (order === 'new-first') {
-      return this.#startNew(flight).then(() => this.#runOld(flight, serveOld));
+      return this.#startNew(flight, undefined).then(() => this.#runOld(flight, undefined));
     }
-    if (order === 'parallel') void this.#startNew(flight);
-    const served = this.#runOld(flight, serveOld);
-    if (order === 'old-first') {
-      served.then(
-        () => this.#startNew(flight),
-        () => this.#startNew(flight),
-      );
-    }
+    const served = this.#runOld(flight, flight.start);
+    served.then(
+      () => this.#startNew(flight, undefined),
+      () => this.#startNew(flight, undefined),
+    );
     return served;
   }
 
@@ -209,19 +249,28 @@ export class ShadowRunner<I, O> {
     return new Promise((resolve) => this.#drainWaiters.push(resolve));
   }
 
-  stats(): ShadowStats {
+  /** `now`: a reading of the glue's clock the caller just took (saves reading it again). */
+  stats(now?: number): ShadowStats {
     const mismatched = this.#byKind.value + this.#byKind.error;
     const compared = this.#matched + mismatched + this.#byKind.flaky;
-    const window = this.#window.window();
+    const window = this.#window.window(now);
     const skipped = this.#skipped;
+    const byKind = this.#byKind;
+    // Literals rather than spreads (same keys, same order): stats() is polled.
     return {
       compared,
       matched: this.#matched,
       mismatched,
-      mismatchesByKind: { ...this.#byKind },
+      mismatchesByKind: { value: byKind.value, error: byKind.error, flaky: byKind.flaky },
       errors: this.#errors,
       timeouts: this.#timeouts,
-      skipped: { total: skipped.sampledOut + skipped.overCapacity + skipped.missingKey + skipped.outsidePercentage, ...skipped },
+      skipped: {
+        total: skipped.sampledOut + skipped.overCapacity + skipped.missingKey + skipped.outsidePercentage,
+        sampledOut: skipped.sampledOut,
+        overCapacity: skipped.overCapacity,
+        missingKey: skipped.missingKey,
+        outsidePercentage: skipped.outsidePercentage,
+      },
       inFlight: this.#inFlight,
       inputMutations: this.#inputMutations,
       mismatchRate: compared === 0 ? 0 : mismatched / compared,
@@ -236,78 +285,138 @@ export class ShadowRunner<I, O> {
     };
   }
 
-  #skip(key: RoutingKey | undefined, reason: ShadowSkippedEvent['reason']): undefined {
+  #skip(key: RoutingKey | undefined, reason: ShadowSkippedEvent['reason']): false {
     if (reason === 'sampled-out') this.#skipped.sampledOut += 1;
     else if (reason === 'over-capacity') this.#skipped.overCapacity += 1;
     else if (reason === 'missing-key') this.#skipped.missingKey += 1;
     else this.#skipped.outsidePercentage += 1;
     if (this.#emitter.has('shadowSkipped')) this.#emitter.emit('shadowSkipped', { migration: this.#name, key, reason });
-    return undefined;
+    return false;
   }
 
-  #takeOff(ticket: ShadowTicket<I>): Flight<I, O> {
+  #takeOff(input: I, key: RoutingKey | undefined): Flight<I, O> {
     this.#inFlight += 1;
-    let newInput = ticket.input;
+    let newInput = input;
     let snapshot: I | undefined;
     if (this.#clone) {
       try {
-        newInput = structuredClone(ticket.input);
-        snapshot = structuredClone(ticket.input);
+        newInput = structuredClone(input);
+        snapshot = structuredClone(input);
       } catch (err) {
-        newInput = ticket.input;
+        newInput = input;
         snapshot = undefined;
         if (this.#cloneFailures++ === 0) {
           this.#logger.warn({ err, migration: this.#name }, 'shadow input cannot be cloned; new gets the same object (set shadow.isolateInput to none to silence)');
         }
       }
     }
+    const start = this.#clock.now();
     const flight: Flight<I, O> = {
-      input: ticket.input,
-      key: ticket.key,
+      input,
+      key,
       newInput,
       snapshot,
-      timer: undefined,
+      start,
       done: false,
       old: undefined,
       oldMs: 0,
       new: undefined,
       newMs: 0,
+      cohort: undefined,
+      prev: undefined,
+      next: undefined,
     };
-    flight.timer = setTimeout(() => this.#timeout(flight), this.#timeoutMs);
-    flight.timer.unref?.();
+    this.#join(flight, this.#realClock ? start : systemClock.now());
     return flight;
   }
 
-  async #runOld(flight: Flight<I, O>, serveOld: () => Promise<O>): Promise<O> {
-    const start = this.#clock.now();
-    try {
-      const value = await serveOld();
-      flight.oldMs = this.#clock.now() - start;
-      flight.old = { ok: true, value };
-      return value;
-    } catch (error) {
-      flight.oldMs = this.#clock.now() - start;
-      flight.old = { ok: false, error };
-      throw error;
-    } finally {
-      this.#settleIfReady(flight);
+  /** Puts the flight in the current cohort, or opens one (one timer) when there is none young enough. */
+  #join(flight: Flight<I, O>, realNow: number): void {
+    let cohort = this.#cohort;
+    if (cohort === undefined || !cohort.open || !(realNow - cohort.openedAt < cohortSpanMs) || realNow < cohort.openedAt) {
+      if (cohort !== undefined && cohort.head === undefined) clearTimeout(cohort.timer);
+      cohort = { openedAt: realNow, open: true, timer: undefined, head: undefined, tail: undefined };
+      cohort.timer = setTimeout(this.#expireCohort, this.#timeoutMs, cohort);
+      cohort.timer.unref?.();
+      if (typeof setImmediate === 'function') setImmediate(this.#closeCohort, cohort).unref?.();
+      this.#cohort = cohort;
+    }
+    flight.cohort = cohort;
+    flight.prev = cohort.tail;
+    if (cohort.tail === undefined) cohort.head = flight;
+    else cohort.tail.next = flight;
+    cohort.tail = flight;
+  }
+
+  /** Takes a landed flight out of its cohort; a past cohort left empty drops its timer. */
+  #leave(flight: Flight<I, O>): void {
+    const cohort = flight.cohort;
+    if (cohort === undefined) return;
+    if (flight.prev === undefined) cohort.head = flight.next;
+    else flight.prev.next = flight.next;
+    if (flight.next === undefined) cohort.tail = flight.prev;
+    else flight.next.prev = flight.prev;
+    flight.cohort = undefined;
+    flight.prev = undefined;
+    flight.next = undefined;
+    if (cohort.head === undefined && cohort !== this.#cohort) clearTimeout(cohort.timer);
+  }
+
+  /** The cohort's timer fired: every flight still in it has waited `timeoutMs`. */
+  #expire(cohort: Cohort<I, O>): void {
+    if (this.#cohort === cohort) this.#cohort = undefined;
+    let flight = cohort.head;
+    while (flight !== undefined) {
+      const next = flight.next;
+      this.#timeout(flight);
+      flight = next;
     }
   }
 
-  /** Calls new (or old, in A/A mode) and records its outcome. Never rejects. */
-  async #startNew(flight: Flight<I, O>): Promise<void> {
+  /**
+   * Calls old and records its outcome (in the flight and, via `recordOld`, in
+   * the glue's metrics) before the caller sees it. `start`: the flight's
+   * clock reading when old is called right away, else undefined.
+   */
+  async #runOld(flight: Flight<I, O>, start: number | undefined): Promise<O> {
+    const clock = this.#clock;
+    const from = start ?? clock.now();
+    let value: O;
+    try {
+      value = await this.#oldCall(flight.input);
+    } catch (error) {
+      const end = clock.now();
+      flight.oldMs = end - from;
+      this.#recordOld(flight.input, flight.oldMs, false, end);
+      flight.old = { ok: false, error };
+      this.#settleIfReady(flight, end);
+      throw error;
+    }
+    const end = clock.now();
+    flight.oldMs = end - from;
+    this.#recordOld(flight.input, flight.oldMs, true, end);
+    flight.old = { ok: true, value };
+    this.#settleIfReady(flight, end);
+    return value;
+  }
+
+  /** Calls new (or old, in A/A mode) and records its outcome. Never rejects. `start` as for #runOld. */
+  async #startNew(flight: Flight<I, O>, start: number | undefined): Promise<void> {
     const call = this.#aa ? this.#oldCall : this.#newCall;
-    const start = this.#clock.now();
+    const clock = this.#clock;
+    const from = start ?? clock.now();
     try {
       flight.new = { ok: true, value: await call(flight.newInput) };
     } catch (error) {
       flight.new = { ok: false, error };
     }
-    flight.newMs = this.#clock.now() - start;
-    this.#settleIfReady(flight);
+    const end = clock.now();
+    flight.newMs = end - from;
+    this.#settleIfReady(flight, end);
   }
 
-  #settleIfReady(flight: Flight<I, O>): void {
+  /** `now`: a reading of the glue's clock just taken, reused by the window counters. */
+  #settleIfReady(flight: Flight<I, O>, now?: number): void {
     if (flight.done || flight.old === undefined || flight.new === undefined) return;
     if (flight.snapshot !== undefined && !equal(flight.newInput, flight.snapshot)) {
       this.#inputMutations += 1;
@@ -315,7 +424,7 @@ export class ShadowRunner<I, O> {
       this.#emitShadowError(flight, 'input-mutated', new Error('the new service mutated its input'));
     }
     if (!this.#rerunOld) {
-      this.#compare(flight, undefined);
+      this.#compare(flight, undefined, false, now);
       return;
     }
     // Re-running old needs one more call; the flight stays in flight until then.
@@ -339,7 +448,7 @@ export class ShadowRunner<I, O> {
     this.#compare(flight, comparison, self !== undefined && !self.equal);
   }
 
-  #compare(flight: Flight<I, O>, known: Comparison | undefined, flaky = false): void {
+  #compare(flight: Flight<I, O>, known: Comparison | undefined, flaky = false, now?: number): void {
     if (!this.#land(flight)) return;
     const oldOutcome = flight.old as Outcome<O>;
     const newOutcome = flight.new as Outcome<O>;
@@ -350,7 +459,7 @@ export class ShadowRunner<I, O> {
     }
     const comparison = known ?? this.#safeCompare(flight, oldOutcome, newOutcome);
     if (comparison === undefined) return;
-    this.#window.add('compared');
+    this.#window.add('compared', 1, now);
     if (comparison.equal) {
       this.#matched += 1;
       return;
@@ -438,7 +547,7 @@ export class ShadowRunner<I, O> {
   #land(flight: Flight<I, O>): boolean {
     if (flight.done) return false;
     flight.done = true;
-    clearTimeout(flight.timer);
+    this.#leave(flight);
     this.#inFlight -= 1;
     if (this.#inFlight === 0 && this.#drainWaiters.length > 0) {
       for (const resolve of this.#drainWaiters.splice(0)) resolve();
@@ -447,6 +556,7 @@ export class ShadowRunner<I, O> {
   }
 
   #topFingerprints(): FingerprintCount[] {
+    if (this.#fingerprints.size === 0) return [];
     return [...this.#fingerprints]
       .sort((a, b) => b[1].count - a[1].count)
       .slice(0, shownFingerprints)

@@ -1,5 +1,5 @@
 import { InvalidOptionError, describeValue } from '../errors.js';
-import { LatencyHistogram } from './latency-histogram.js';
+import { LatencyHistogram, clampDuration, latencyBucketOf } from './latency-histogram.js';
 import { SlotRing, resolveWindowOptions } from './slot-ring.js';
 import type { SlidingWindowOptions } from './slot-ring.js';
 
@@ -60,9 +60,12 @@ export class ArmMetrics {
     );
   }
 
-  /** Records one call that took `durationMs` milliseconds (negative or NaN count as 0); `failed` when it threw or rejected. */
-  record(durationMs: number, failed: boolean): void {
-    const index = this.#ring.advance();
+  /**
+   * Records one call that took `durationMs` milliseconds (negative or NaN count as 0); `failed` when it threw or rejected.
+   * `now`, when given, is a reading of this metrics' clock taken as the call ended: it saves reading the clock again.
+   */
+  record(durationMs: number, failed: boolean, now?: number): void {
+    const index = now === undefined ? this.#ring.advance() : this.#ring.advanceTo(now);
     (this.#slotCalls[index] as number)++;
     this.#windowCalls++;
     this.#totalCalls++;
@@ -76,9 +79,12 @@ export class ArmMetrics {
       slot = new LatencyHistogram();
       this.#slotLatency[index] = slot;
     }
-    slot.record(durationMs);
-    this.#windowLatency.record(durationMs);
-    this.#totalLatency.record(durationMs);
+    // One bucket lookup (a logarithm) for the three histograms.
+    const value = clampDuration(durationMs);
+    const bucket = latencyBucketOf(value);
+    slot.recordInBucket(bucket, value);
+    this.#windowLatency.recordInBucket(bucket, value);
+    this.#totalLatency.recordInBucket(bucket, value);
   }
 
   /** Figures since creation (or the last `reset`). */
@@ -86,10 +92,23 @@ export class ArmMetrics {
     return figures(this.#totalCalls, this.#totalErrors, this.#totalLatency);
   }
 
-  /** Figures over the last `windowMs` milliseconds, to a slot's precision. */
-  window(): ArmFigures {
-    this.#ring.advance();
+  /** Figures over the last `windowMs` milliseconds, to a slot's precision. `now`: a reading of the clock the caller just took. */
+  window(now?: number): ArmFigures {
+    if (now === undefined) this.#ring.advance();
+    else this.#ring.advanceTo(now);
     return figures(this.#windowCalls, this.#windowErrors, this.#windowLatency);
+  }
+
+  /**
+   * `{ ...total(), window: window(now) }`, built without the spread (stats() reads it often).
+   * `now`: a reading of the clock the caller just took.
+   */
+  totalWithWindow(now?: number): ArmFigures & { readonly window: ArmFigures } {
+    const window = this.window(now);
+    const calls = this.#totalCalls;
+    const errors = this.#totalErrors;
+    const { p50, p95, p99 } = this.#totalLatency.percentiles();
+    return { calls, errors, errorRate: calls === 0 ? 0 : errors / calls, p50, p95, p99, window };
   }
 
   /** Forgets everything: the window and the totals. */
@@ -168,22 +187,24 @@ export class WindowCounts<K extends string> {
   }
 
   /**
-   * Adds `n` (default 1, any finite number) to the counter `name`, now.
+   * Adds `n` (default 1, any finite number) to the counter `name`, now (`now`, when
+   * given, is a reading of this counter's clock the caller just took).
    * @throws RangeError when `name` was not given to the constructor or `n` is not finite.
    */
-  add(name: K, n = 1): void {
+  add(name: K, n = 1, now?: number): void {
     const counter = this.#indexOf.get(name);
     if (counter === undefined) throw new RangeError(`[migration-glue] unknown counter ${describeValue(name)}`);
     if (!Number.isFinite(n)) throw new RangeError(`[migration-glue] a count must be a finite number, got ${describeValue(n)}`);
-    const index = this.#ring.advance();
+    const index = now === undefined ? this.#ring.advance() : this.#ring.advanceTo(now);
     (this.#slotCounts[index * this.#names.length + counter] as number) += n;
     (this.#windowCounts[counter] as number) += n;
     (this.#totalCounts[counter] as number) += n;
   }
 
-  /** Each counter over the last `windowMs` milliseconds, to a slot's precision. */
-  window(): Readonly<Record<K, number>> {
-    this.#ring.advance();
+  /** Each counter over the last `windowMs` milliseconds, to a slot's precision. `now`: a clock reading the caller just took. */
+  window(now?: number): Readonly<Record<K, number>> {
+    if (now === undefined) this.#ring.advance();
+    else this.#ring.advanceTo(now);
     return this.#toRecord(this.#windowCounts);
   }
 

@@ -35,6 +35,20 @@ function clamp(ms: number): number {
 }
 
 /**
+ * The duration a histogram records for `ms` (negative and NaN become 0) and
+ * its bucket: for `recordInBucket`, when one sample goes to several histograms.
+ * @internal
+ */
+export function clampDuration(ms: number): number {
+  return clamp(ms);
+}
+
+/** The bucket of a duration returned by `clampDuration`. @internal */
+export function latencyBucketOf(value: number): number {
+  return bucketIndex(value);
+}
+
+/**
  * The upper boundary, in milliseconds, of the bucket that `ms` falls into:
  * what a percentile reports at most when the true value is `ms` (a value
  * never exceeds 5 % above it). `Infinity` for values above the last finite
@@ -74,7 +88,15 @@ export class LatencyHistogram {
   /** Records one duration in milliseconds; negative and NaN values count as 0. */
   record(ms: number): void {
     const value = clamp(ms);
-    const index = bucketIndex(value);
+    this.recordInBucket(bucketIndex(value), value);
+  }
+
+  /**
+   * Records `value` (already >= 0) whose bucket, `latencyBucketOf(value)`, the
+   * caller computed once for several histograms.
+   * @internal
+   */
+  recordInBucket(index: number, value: number): void {
     (this.#counts[index] as number)++;
     this.#count++;
     if (index < this.#low) this.#low = index;

@@ -81,7 +81,15 @@ export class SlotRing {
 
   /** Moves to the clock's current slot, expiring the slots that left the window; returns its ring index. */
   advance(): number {
-    const now = this.#slotNow();
+    return this.advanceTo(this.#clock.now());
+  }
+
+  /**
+   * Like `advance()`, for a caller that has just read this ring's clock:
+   * `nowMs` is that reading, which saves reading the clock again.
+   */
+  advanceTo(nowMs: number): number {
+    const now = Math.floor(nowMs / this.slotMs);
     // Also true for NaN and Infinity: a clock that stands still, steps back or breaks keeps the newest slot.
     if (!(now > this.#current) || now === Infinity) return this.#index;
     if (now - this.#current >= this.slots) {
