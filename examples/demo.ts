@@ -1,74 +1,244 @@
 /**
- * The migration in miniature: one glue taken through every phase of the
- * workflow on embedded defaults (no server), printing what happens.
- * Run with `npm run demo`.
+ * The whole migration, simulated on embedded defaults (no server): a
+ * "pricing" service and its price table on PGlite move from v1 to v2.
+ * Preparation, dual write and backfill, shadow (a real rounding mismatch,
+ * fixed), a four-week ramp with a bad release rolled back automatically at
+ * 25 %, full, grace, cleanup. Ends with the checklist and an HTML report.
+ *
+ *   npm run demo                 # or: npx tsx examples/demo.ts
+ *   npm run demo -- --help
  */
-import { InMemoryConfigStore, MigrationGlue, phases } from '../src/index.js';
-import type { MigrationConfig } from '../src/index.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { PGlite } from '@electric-sql/pglite';
+import {
+  DualWriteRepository,
+  InMemoryConfigStore,
+  MigrationGlue,
+  MigrationJournal,
+  RampController,
+  RollbackGuard,
+  backfill,
+  phases,
+  renderChecklist,
+  renderReport,
+  verify,
+} from '../src/index.js';
+import type { Notification } from '../src/index.js';
+import { sqlRepository } from '../src/sql/index.js';
+import { ManualClock, seededRandom } from '../src/testing/index.js';
 
-type Quote = { userId: string; amount: number };
-type Price = { total: number; currency: string };
+const help = `migration-glue demo: the pricing service and its table move from v1 to v2.
 
-// The old pricing code rounds half up; the first cut of the new one forgot to round.
-const oldPricing = async ({ amount }: Quote): Promise<Price> => ({ total: Math.round(amount * 1.2 * 100) / 100, currency: 'EUR' });
-let newPricingFixed = false;
-const newPricing = async ({ amount }: Quote): Promise<Price> => ({
-  total: newPricingFixed ? Math.round(amount * 1.2 * 100) / 100 : amount * 1.2,
-  currency: 'EUR',
+Options:
+  --seed <n>        seed of the simulated traffic (default 42)
+  --speed <s>       max (default): no pauses; normal or slow: pause between lines to read along
+  --fault <f>       the bad release at 25 %: errors (default), latency, or none
+  --out <file>      where the HTML report goes (default migration-report.html)
+  --journal <file>  also write the journal as JSON lines (for npx migration-glue checklist/report)
+  -h, --help        this help`;
+
+const { values } = parseArgs({
+  options: {
+    seed: { type: 'string', default: '42' },
+    speed: { type: 'string', default: 'max' },
+    fault: { type: 'string', default: 'errors' },
+    out: { type: 'string', default: 'migration-report.html' },
+    journal: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
 });
+if (values.help) {
+  console.log(help);
+  process.exit(0);
+}
+const seed = Number(values.seed);
+const pauses: Record<string, number> = { max: 0, normal: 120, slow: 400 };
+if (!Number.isInteger(seed) || !(values.speed in pauses) || !['errors', 'latency', 'none'].includes(values.fault)) {
+  console.error(`invalid option\n\n${help}`);
+  process.exit(2);
+}
+const pause = pauses[values.speed] ?? 0;
+const fault = values.fault as 'errors' | 'latency' | 'none';
+
+const day = 24 * 60 * 60 * 1000;
+const clock = new ManualClock({ start: Date.UTC(2026, 2, 2, 9) });
+const random = seededRandom(seed);
+const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+const date = () => new Date(clock.now()).toISOString().slice(0, 10);
+async function say(line: string): Promise<void> {
+  console.log(`${date()}  ${line}`);
+  if (pause > 0) await new Promise((resolve) => setTimeout(resolve, pause));
+}
+const notify = (n: Notification) => void say(`${n.kind.padEnd(9)}${n.message}`);
+
+// ---------------------------------------------------------------- the systems
+type Price = { sku: string; cents: number; vat: number };
+type Quote = { userId: string; sku: string; quantity: number };
+type Total = { sku: string; quantity: number; total: number; currency: string };
+
+const db = new PGlite();
+await db.query('CREATE TABLE prices_v1 (sku text PRIMARY KEY COLLATE "C", cents integer NOT NULL, vat real NOT NULL)');
+await db.query('CREATE TABLE prices_v2 (sku text PRIMARY KEY COLLATE "C", cents integer NOT NULL, vat real NOT NULL)');
+await db.query(
+  `INSERT INTO prices_v1 SELECT 'sku-' || lpad(i::text, 5, '0'), 99 + (i * 37) % 9000, CASE WHEN i % 3 = 0 THEN 0.07 ELSE 0.19 END FROM generate_series(1, 2000) AS i`,
+);
+const skus = Array.from({ length: 2000 }, (_, i) => `sku-${String(i + 1).padStart(5, '0')}`);
+
+const dataConfig = new InMemoryConfigStore(phases.preparation());
+const oldTable = sqlRepository<Price, string>({ query: db, table: 'prices_v1', key: 'sku' });
+const newTable = sqlRepository<Price, string>({ query: db, table: 'prices_v2', key: 'sku' });
+const prices = new DualWriteRepository<Price, string>({ name: 'prices', old: oldTable, new: newTable, keyOf: (p) => p.sku, config: dataConfig, logger: quiet, clock });
+
+// v1 rounds to cents; v2's first cut rounds down (a real rounding difference), and a later release breaks.
+const state = { rounding: 'floor' as 'floor' | 'round', broken: false, calls: 0 };
+async function priceV1(quote: Quote): Promise<Total> {
+  clock.advance(12 + random() * 6);
+  const price = await prices.get(quote.sku);
+  if (price === undefined) throw new Error(`unknown sku ${quote.sku}`);
+  const total = Math.round(price.cents * quote.quantity * (1 + price.vat)) / 100;
+  return { sku: quote.sku, quantity: quote.quantity, total, currency: 'EUR' };
+}
+async function priceV2(quote: Quote): Promise<Total> {
+  const slow = state.broken && fault === 'latency';
+  clock.advance((slow ? 60 : 8) + random() * 4);
+  if (state.broken && fault === 'errors' && state.calls++ % 12 === 0) throw new Error('pricing v2: rules cache unavailable');
+  const price = await prices.get(quote.sku);
+  if (price === undefined) throw new Error(`unknown sku ${quote.sku}`);
+  const raw = price.cents * quote.quantity * (1 + price.vat);
+  const total = (state.rounding === 'round' ? Math.round(raw) : Math.floor(raw)) / 100;
+  return { sku: quote.sku, quantity: quote.quantity, total, currency: 'EUR' };
+}
 
 const store = new InMemoryConfigStore(phases.preparation());
-const glue = new MigrationGlue<Quote, Price>({
+const glue = new MigrationGlue<Quote, Total>({
   name: 'pricing',
-  oldService: oldPricing,
-  newService: newPricing,
+  oldService: priceV1,
+  newService: priceV2,
   config: store,
-  logger: { debug() {}, info() {}, warn() {}, error() {} },
+  clock,
+  logger: quiet,
+  notifier: notify,
+  shadow: { isolateInput: 'none' },
 });
+const journal = new MigrationJournal({ clock });
+journal.attach(glue);
+journal.check('Glue layer deployed (100% old)');
+// A small sample floor keeps the simulation short; production keeps the default 100 or more.
+const guard = new RollbackGuard(glue, { minSamples: 30 });
 
-let mismatches = 0;
-glue.on('mismatch', (event) => {
-  mismatches += 1;
-  if (mismatches <= 2) {
-    const first = event.comparison.diff[0];
-    console.log(`  mismatch for ${String(event.key)}: ${first?.path} old=${JSON.stringify(first?.old)} new=${JSON.stringify(first?.new)}`);
+let shown = 0;
+glue.on('mismatch', (m) => {
+  if (shown++ < 2) {
+    const d = m.comparison.diff[0];
+    void say(`  mismatch  ${m.input.sku} x${m.input.quantity}: ${d?.path} old ${JSON.stringify(d?.old)} new ${JSON.stringify(d?.new)}`);
   }
 });
-glue.on('rollback', (event) => console.log(`  rolled back: ${event.reason}`));
 
+/** A burst of traffic: one sliding window's worth of quotes, and a price update every 40 calls. */
 async function traffic(calls: number): Promise<void> {
   for (let i = 0; i < calls; i++) {
-    await glue.process({ userId: `user-${i}`, amount: 10 + (i % 97) * 0.37 });
+    const sku = skus[Math.floor(random() * skus.length)] as string;
+    if (i % 40 === 39) {
+      const current = await prices.get(sku);
+      if (current !== undefined) await prices.save({ ...current, cents: current.cents + 1 });
+    }
+    await glue.process({ userId: `user-${Math.floor(random() * 50_000)}`, sku, quantity: 1 + Math.floor(random() * 3) }).catch(() => undefined);
   }
   await glue.drain();
+  journal.snapshot(glue);
 }
 
-let previous = glue.stats();
+// -------------------------------------------------------------- the migration
+console.log('migration-glue demo: pricing v1 -> v2 (simulated time; run with --help for options)\n');
 
-async function phase(title: string, config: MigrationConfig, calls = 2_000): Promise<void> {
-  await store.save(config);
-  mismatches = 0;
-  await traffic(calls);
-  const now = glue.stats();
-  const compared = now.shadow.compared - previous.shadow.compared;
-  const mismatched = now.shadow.mismatched - previous.shadow.mismatched;
-  const shadowNote = compared === 0 ? '' : `, shadow compared ${compared}, mismatches ${((mismatched / compared) * 100).toFixed(1)} %`;
-  console.log(
-    `${title.padEnd(14)} old served ${String(now.old.calls - previous.old.calls).padStart(4)}, new served ${String(now.new.calls - previous.new.calls).padStart(4)}${shadowNote}`,
-  );
-  previous = now;
+await say('phase 1   preparation: the glue routes 100 % to v1');
+await traffic(1_500);
+const baseline = glue.stats().old.window;
+guard.captureBaseline();
+journal.check('Baseline metrics captured');
+journal.check('Behavior verified unchanged');
+await say(`          baseline of v1: ${baseline.calls} calls, error rate ${pct(baseline.errorRate)}, p95 ${baseline.p95.toFixed(1)} ms`);
+
+clock.advance(day);
+await dataConfig.save(phases.shadow());
+journal.check('Dual-write enabled');
+await say('data      dual write on: every price update goes to prices_v1, then prices_v2');
+const copy = await backfill({
+  from: oldTable,
+  to: newTable,
+  keyOf: (p) => p.sku,
+  batchSize: 200,
+  totalRows: skus.length,
+  tombstones: prices.tombstones,
+  logger: quiet,
+  onProgress: (p) => {
+    journal.record('backfill', { data: { copied: p.copied + p.skipped, total: skus.length } });
+    const done = Math.min(1, (p.copied + p.skipped) / skus.length);
+    console.log(`${date()}  backfill  [${'#'.repeat(Math.round(done * 30)).padEnd(30, '.')}] ${String(Math.round(done * 100)).padStart(3)} %  ${p.copied + p.skipped}/${skus.length} rows`);
+  },
+});
+const check = await verify({ old: oldTable, new: newTable, keyOf: (p) => p.sku, logger: quiet });
+await say(`data      backfill copied ${copy.copied} rows (${copy.skipped} already there); verify: ${check.checked} checked, ${check.missing.count} missing, ${check.different.count} different`);
+await dataConfig.save(phases.canary(100));
+await say('data      reads move to prices_v2; writes still go to prices_v1 first');
+
+clock.advance(day);
+await store.save(phases.shadow());
+await say('phase 2   shadow: v1 serves, v2 is called too and compared');
+await traffic(1_000);
+const found = glue.stats().shadow;
+await say(`          ${pct(found.mismatchRate)} of ${found.compared} quotes differ: ${found.fingerprints[0]?.description ?? ''}`);
+state.rounding = 'round';
+await say('fix       v2 rounds half up like v1; shadow again');
+clock.advance(day);
+await traffic(1_000);
+await say(`          shadow clean: ${pct(glue.stats().shadow.window.mismatchRate)} mismatches in the last window`);
+journal.check('New system implemented and tested');
+
+// The ramp: four weeks, one tick at each hold's end, automatic approvals.
+guard.watch();
+const ramp = new RampController({ store, guard, journal, clock, notifier: notify, logger: quiet, name: 'pricing', approve: () => true });
+let released = false;
+for (let round = 0; round < 40 && ramp.status().blockedBy !== 'done'; round++) {
+  const status = ramp.status();
+  if (status.nextAt > clock.now()) clock.set(status.nextAt);
+  if (store.current().newSystemPercentage === 25 && !store.current().shadowMode && !released && fault !== 'none') {
+    released = true;
+    state.broken = true;
+    await say(`release   v2.1 of pricing goes out (${fault === 'errors' ? 'a cache that fails one call in twelve' : 'six times slower'})`);
+  }
+  // Enough calls for the guard to see its sample floor on new at the percentage in force.
+  const percentage = store.current().shadowMode ? 100 : store.current().newSystemPercentage;
+  await traffic(Math.max(1_000, Math.ceil((guard.criteria.minSamples * 120) / Math.max(percentage, 1))));
+  if (ramp.status().blockedBy === 'rolledBack') {
+    journal.issue(`pricing v2.1 ${fault === 'errors' ? 'failed one call in twelve' : 'p95 six times v1'} at 25 %`, { resolution: 'fixed in v2.2', owner: 'pricing team' });
+    state.broken = false;
+    clock.advance(2 * 60 * 60 * 1000);
+    await say('fix       v2.2 deployed; the ramp resumes from shadow');
+    await ramp.resume();
+    await traffic(1_000);
+    clock.advance(10 * 60 * 1000);
+    await traffic(1_000);
+  }
+  await ramp.tick();
 }
 
-console.log('migration-glue demo: pricing v1 -> v2\n');
-await phase('preparation', phases.preparation());
-await phase('shadow', phases.shadow());
-console.log('  fix the new service (round to cents) and shadow again');
-newPricingFixed = true;
-await phase('shadow (fixed)', phases.shadow());
-for (const percentage of [1, 5, 10, 25, 50, 90]) await phase(`canary ${percentage} %`, phases.canary(percentage));
-await phase('full', phases.full());
-await glue.rollback('demo: showing an instant rollback');
-await traffic(10);
-console.log(`after rollback: new disabled, ${glue.stats().config.newSystemPercentage} % to new`);
+await dataConfig.save(phases.full());
+const last = await verify({ old: oldTable, new: newTable, keyOf: (p) => p.sku, logger: quiet });
+await say(`data      writes move to prices_v2 first (v1 kept current for rollback); verify: ${last.missing.count} missing, ${last.different.count} different`);
+await say('phase 5   cleanup: drop the glue, write to prices_v2 only, decommission v1 (docs/cleanup.md)');
+
+const stats = glue.stats();
+console.log(`\n${renderChecklist(journal, { oldSystem: 'pricing v1', newSystem: 'pricing v2', owner: 'pricing team' })}`);
+const out = path.resolve(values.out);
+fs.writeFileSync(out, renderReport(journal, stats, { oldSystem: 'pricing v1', newSystem: 'pricing v2', owner: 'pricing team', criteria: guard.criteria }));
+if (values.journal !== undefined) fs.writeFileSync(path.resolve(values.journal), `${journal.entries().map((e) => JSON.stringify(e)).join('\n')}\n`);
+console.log(`report written to ${path.relative(process.cwd(), out) || out}`);
 await glue.close();
-console.log('\ndone. Next: remove the glue once the grace period is over (phase 5, cleanup).');
+await db.close();
+
+function pct(rate: number): string {
+  return `${Number((rate * 100).toFixed(2))} %`;
+}

@@ -6,18 +6,12 @@ import { describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '../..');
-const examples = readdirSync(path.join(root, 'examples')).filter((file) => file.endsWith('.ts'));
+const examples = readdirSync(path.join(root, 'examples')).filter((file) => file.endsWith('.ts') && file !== 'demo.ts'); // demo.test.ts runs the demo
 
 // Every example runs to the end, so none can rot.
 describe('examples', () => {
   it.each(examples)('%s runs to the end', async (file) => {
     const { stdout } = await run(process.execPath, ['--import', 'tsx', path.join('examples', file)], { cwd: root, timeout: 60_000 });
     expect(stdout.length).toBeGreaterThan(0);
-  }, 90_000);
-
-  it('the demo walks every phase and rolls back', async () => {
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'examples/demo.ts'], { cwd: root, timeout: 60_000 });
-    for (const phase of ['preparation', 'shadow', 'canary 1 %', 'canary 90 %', 'full', 'rolled back']) expect(stdout).toContain(phase);
-    expect(stdout).toMatch(/mismatch for user-\d+: total/);
   }, 90_000);
 });
