@@ -18,7 +18,7 @@ import {
   phases,
   staticConfig,
 } from '../src/index.js';
-import type { Clock, Hasher, Logger, MigrationStats, Notifier, Service } from '../src/index.js';
+import type { Clock, Comparator, ConfigProvider, ConfigStore, Hasher, Logger, MigrationConfig, MigrationStats, Notifier, Service } from '../src/index.js';
 
 // 1. Validation names every bad field, and why.
 try {
@@ -31,7 +31,7 @@ console.log(`   the zod schema is exported for your own config files: ${Object.k
 // 2. A config file every process on the machine shares; edits are picked up, bad edits refused.
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'migration-glue-'));
 const file = path.join(dir, 'pricing-migration.json');
-const store = new FileConfigStore({ path: file, initial: phases.preparation() });
+const store: ConfigStore = new FileConfigStore({ path: file, initial: phases.preparation() });
 await store.save(phases.canary(10));
 console.log(`2. ${path.basename(file)} holds ${JSON.stringify(JSON.parse(fs.readFileSync(file, 'utf8')))}`);
 
@@ -59,6 +59,23 @@ const fixed = new MigrationGlue({ name: 'static', oldService, newService: async 
 await fixed.close();
 await fixed.process({ userId: 'a' }).catch((err: unknown) => console.log(`5. after close: ${MigrationGlueError.is(err, 'ERR_CLOSED') ? 'ERR_CLOSED' : String(err)}`));
 
+// 6. Your own pluggable parts: a read-only provider (here from an environment variable) and a comparator.
+const fromEnv: ConfigProvider = {
+  current: (): MigrationConfig => parseMigrationConfig(JSON.parse(process.env.PRICING_MIGRATION ?? JSON.stringify(phases.shadow()))),
+  subscribe: () => () => {},
+};
+const sameTotal: Comparator<{ total: number }> = {
+  compare: (a, b) => {
+    const equal = a.ok && b.ok && Math.abs(a.value.total - b.value.total) < 0.005;
+    return equal ? { equal, diff: [], truncated: false } : { equal, kind: 'value', diff: [{ path: 'total', kind: 'changed', old: a.ok ? a.value.total : a.error, new: b.ok ? b.value.total : b.error }], truncated: false };
+  },
+};
+const totals = new MigrationGlue<{ userId: string }, { total: number }>({ name: 'totals', oldService: async () => ({ total: 10 }), newService: async () => ({ total: 10.001 }), config: fromEnv, comparator: sameTotal, logger });
+await totals.process({ userId: 'a' });
+await totals.drain();
+console.log(`6. shadow from an env provider, custom comparator: ${totals.stats().shadow.matched} matched, ${totals.stats().shadow.mismatched} mismatched`);
+await totals.close();
+
 await glue.close();
-store.close();
+store.close?.();
 fs.rmSync(dir, { recursive: true, force: true });

@@ -5,6 +5,7 @@
  */
 import { PGlite } from '@electric-sql/pglite';
 import { DualWriteRepository, InMemoryConfigStore, backfill, phases, verify } from '../src/index.js';
+import type { Repository } from '../src/index.js';
 import { sqlCheckpointStore, sqlRepairLog, sqlRepository, sqlTombstoneStore } from '../src/sql/index.js';
 
 type User = { id: number; email: string; plan: string };
@@ -16,7 +17,7 @@ for (const table of ['users', 'users_v2']) {
 }
 await db.query(`INSERT INTO users SELECT i, 'user' || i || '@example.com', 'free' FROM generate_series(1, 3000) AS i`);
 
-const oldUsers = sqlRepository<User, number>({ query: db, table: 'users', key: 'id' });
+const oldUsers: Repository<User, number> = sqlRepository<User, number>({ query: db, table: 'users', key: 'id' });
 const newUsers = sqlRepository<User, number>({ query: db, table: 'users_v2', key: 'id' });
 const config = new InMemoryConfigStore(phases.preparation());
 const users = new DualWriteRepository({

@@ -4,7 +4,7 @@
  * rolled back on its own at 25 %, a fix and a resume, and the checklist.
  * Run with `npx tsx examples/ramp-four-weeks.ts`.
  */
-import { InMemoryConfigStore, MigrationGlue, MigrationJournal, RampController, RollbackGuard, defaultRamp, phases, renderChecklist } from '../src/index.js';
+import { InMemoryConfigStore, MigrationGlue, MigrationJournal, RampController, RollbackGuard, defaultRamp, defaultRollbackCriteria, phases, renderChecklist } from '../src/index.js';
 
 const day = 24 * 60 * 60 * 1000;
 const clock = { time: Date.UTC(2026, 0, 5), now() { return this.time; } };
@@ -28,7 +28,8 @@ const store = new InMemoryConfigStore(phases.shadow());
 const glue = new MigrationGlue<Search, string>({ name: 'search', oldService: oldSearch, newService: newSearch, config: store, clock, logger: quiet, notifier: print });
 const journal = new MigrationJournal({ clock });
 journal.attach(glue);
-const guard = new RollbackGuard(glue);
+console.log(`criteria: ${JSON.stringify(defaultRollbackCriteria)}`);
+const guard = new RollbackGuard(glue, defaultRollbackCriteria);
 guard.watch();
 const ramp = new RampController({
   store,
