@@ -13,6 +13,7 @@ import { systemClock } from '../observe/clock.js';
 import type { Emitter } from '../observe/emitter.js';
 import { LogLimiter } from '../observe/log-limiter.js';
 import type { Logger } from '../observe/logger.js';
+import { cloneInput } from './clone-input.js';
 import type { GlueEvents, MismatchKind, ShadowSkippedEvent } from './events.js';
 import type { ServiceCall } from './service.js';
 import type { FingerprintCount, ShadowStats } from './stats.js';
@@ -300,8 +301,8 @@ export class ShadowRunner<I, O> {
     let snapshot: I | undefined;
     if (this.#clone) {
       try {
-        newInput = structuredClone(input);
-        snapshot = structuredClone(input);
+        newInput = cloneInput(input);
+        snapshot = cloneInput(input);
       } catch (err) {
         newInput = input;
         snapshot = undefined;
@@ -439,7 +440,7 @@ export class ShadowRunner<I, O> {
   async #rerun(flight: Flight<I, O>, comparison: Comparison): Promise<void> {
     let again: Outcome<O>;
     try {
-      again = { ok: true, value: await this.#oldCall(this.#clone && flight.snapshot !== undefined ? structuredClone(flight.snapshot) : flight.input) };
+      again = { ok: true, value: await this.#oldCall(this.#clone && flight.snapshot !== undefined ? cloneInput(flight.snapshot) : flight.input) };
     } catch (error) {
       again = { ok: false, error };
     }
