@@ -6,8 +6,6 @@ import type { Clock } from '../observe/clock.js';
 import { systemClock } from '../observe/clock.js';
 import type { Logger } from '../observe/logger.js';
 import { safeLogger } from '../observe/logger.js';
-import type { JournalEntry, JournalStore } from '../rollout/journal.js';
-import { MigrationJournal } from '../rollout/journal.js';
 import type { RampControllerOptions, RampStatus } from '../rollout/ramp-controller.js';
 import { RampController } from '../rollout/ramp-controller.js';
 import { defaultRamp, validatePlan } from '../rollout/ramp-plan.js';
@@ -215,20 +213,10 @@ export class LeasedRampController {
 
   /** A RampController that starts from the shared store: its step, and the time that step was saved. */
   #build(): RampController {
-    const { lease: _lease, store: _store, journal, ...rest } = this.#options;
+    const { lease: _lease, store: _store, ...rest } = this.#options;
     const config = this.#store.current();
     const savedAt = this.#store.info().savedAt;
-    const seeded: JournalEntry | undefined =
-      savedAt !== undefined && config.newSystemEnabled && !config.shadowMode
-        ? { at: savedAt, kind: 'step', migration: this.#name, percentage: config.newSystemPercentage }
-        : undefined;
-    const journalStore: JournalStore = {
-      append: (entry) => {
-        const { at: _at, kind, ...fields } = entry;
-        journal?.record(kind, fields);
-      },
-      load: () => [...(journal?.entries() ?? []), ...(seeded === undefined ? [] : [seeded])],
-    };
-    return new RampController({ ...rest, store: this.#fenced, journal: new MigrationJournal({ store: journalStore, clock: this.#clock }) });
+    const since = savedAt !== undefined && config.newSystemEnabled && !config.shadowMode ? savedAt : undefined;
+    return new RampController({ ...rest, store: this.#fenced, ...(since === undefined ? {} : { since }) });
   }
 }

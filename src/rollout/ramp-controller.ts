@@ -55,6 +55,12 @@ export interface RampControllerOptions {
   readonly logger?: Logger;
   /** Names the migration in notifications and the journal. @default 'migration' */
   readonly name?: string;
+  /**
+   * Clock time the step in force was taken, when another source knows it
+   * (a shared store's save time, a controller that took over).
+   * @default the journal's last entry for that step, else now
+   */
+  readonly since?: number;
 }
 
 /**
@@ -110,7 +116,10 @@ export class RampController {
     const config = this.#store.current();
     this.#lastConfig = config;
     this.#step = this.#stepOf(config);
-    this.#since = this.#takenAt(this.#step) ?? this.#clock.now();
+    if (options.since !== undefined && (typeof options.since !== 'number' || !Number.isFinite(options.since))) {
+      throw new InvalidOptionError('since', `must be a clock time in ms, got ${describeValue(options.since)}`);
+    }
+    this.#since = options.since ?? this.#takenAt(this.#step) ?? this.#clock.now();
     this.#unsubscribe = this.#store.subscribe((next) => this.#onConfig(next));
   }
 

@@ -194,6 +194,14 @@ describe('holds', () => {
     expect(ramp.status()).toMatchObject({ step: 1, nextAt: w.clock.now() + 2 * day });
   });
 
+  it('counts the hold from a given `since` (a time another source knows), and refuses a bad one', async () => {
+    const w = world(phases.canary(5));
+    const ramp = new RampController({ store: w.store, clock: w.clock, logger: w.logger, since: w.clock.now() - 2 * day });
+    expect(ramp.status()).toMatchObject({ step: 1, blockedBy: null });
+    expect((await ramp.tick()).percentage).toBe(10);
+    expect(() => new RampController({ store: w.store, since: Number.NaN })).toThrow(/`since`/);
+  });
+
   it('refuses a bad plan, naming the step', () => {
     const store = new InMemoryConfigStore();
     expect(() => new RampController({ store, plan: [] })).toThrow(/`plan` must be a non-empty array/);
