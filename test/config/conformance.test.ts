@@ -4,7 +4,7 @@ import path from 'node:path';
 import { FileConfigStore, InMemoryConfigStore } from '../../src/index.js';
 import { describeConfigStore } from '../config-store-conformance.js';
 
-describeConfigStore('InMemoryConfigStore', (initial, logger) => ({ store: new InMemoryConfigStore(initial, { logger }) }));
+describeConfigStore('InMemoryConfigStore', (initial, logger) => ({ store: new InMemoryConfigStore(initial, { logger }) }), { shared: false });
 
 describeConfigStore('FileConfigStore', (initial, logger) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'mg-conformance-'));
