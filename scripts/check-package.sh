@@ -20,4 +20,23 @@ fi
 
 npx publint run "$tarball" --strict
 npx attw "$tarball" --profile node16
+
+# Install the tarball as a user would (with the optional peers), then load
+# every export from CommonJS and from ESM, and run the command-line tool.
+peers="$(node -p "Object.entries(require('./package.json').peerDependencies).map(([n]) => n + '@' + require('./package.json').devDependencies[n]).join(' ')")"
+exports="$(node -p "Object.keys(require('./package.json').exports).filter((e) => e !== './package.json').map((e) => 'migration-glue' + e.slice(1)).join(' ')")"
+consumer="$workdir/consumer"
+mkdir -p "$consumer"
+(
+  cd "$consumer"
+  echo '{ "name": "consumer", "private": true }' > package.json
+  # shellcheck disable=SC2086
+  npm install --no-audit --no-fund --prefer-offline --loglevel=error "$tarball" $peers >/dev/null
+  for name in $exports; do
+    node -e "const m = require('$name'); if (Object.keys(m).length === 0) throw new Error('$name exports nothing')"
+    node --input-type=module -e "const m = await import('$name'); if (Object.keys(m).length === 0) throw new Error('$name exports nothing')"
+  done
+  npx --no-install migration-glue --help >/dev/null
+)
+echo "every export loads from CommonJS and ESM: $exports"
 echo "package check passed: $(basename "$tarball")"
