@@ -1,5 +1,5 @@
 /**
- * Backfill and verify rows (issue 10): the library against a hand-written
+ * Backfill and verify rows: the library against a hand-written
  * loop on the same PGlite instances in the same run; run.ts adds a row per
  * result and judges `ratio = reference / library` (throughput) against `>= 0.8`.
  */

@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: measures every row of issue 10 and rewrites
+ * `npm run bench`: measures every benchmark target and rewrites
  * docs/benchmarks.md. Ratios use references measured in the same run.
  */
 import { spawnSync } from 'node:child_process';
