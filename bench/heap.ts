@@ -44,7 +44,7 @@ console.log(
     peakGrowthMb: peak,
     endGrowthMb: heapMb() - before,
     inFlight: stats.inFlight,
-    overCapacity: stats.skipped.overCapacity,
+    overCapacity: stats.skippedBy.overCapacity,
   }),
 );
 process.exit(0);

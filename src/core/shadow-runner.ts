@@ -265,8 +265,8 @@ export class ShadowRunner<I, O> {
       mismatchesByKind: { value: byKind.value, error: byKind.error, flaky: byKind.flaky },
       errors: this.#errors,
       timeouts: this.#timeouts,
-      skipped: {
-        total: skipped.sampledOut + skipped.overCapacity + skipped.missingKey + skipped.outsidePercentage,
+      skipped: skipped.sampledOut + skipped.overCapacity + skipped.missingKey + skipped.outsidePercentage,
+      skippedBy: {
         sampledOut: skipped.sampledOut,
         overCapacity: skipped.overCapacity,
         missingKey: skipped.missingKey,

@@ -27,8 +27,10 @@ export interface ShadowStats {
   readonly errors: number;
   /** New did not answer within `shadow.timeoutMs`. */
   readonly timeouts: number;
-  readonly skipped: {
-    readonly total: number;
+  /** Calls in shadow mode that were not shadowed, all reasons together. */
+  readonly skipped: number;
+  /** The same, by reason. */
+  readonly skippedBy: {
     readonly sampledOut: number;
     readonly overCapacity: number;
     readonly missingKey: number;

@@ -421,12 +421,12 @@ function sumShadow(all: readonly ShadowStats[]): ShadowStats {
     },
     errors: sum((s) => s.errors),
     timeouts: sum((s) => s.timeouts),
-    skipped: {
-      total: sum((s) => s.skipped.total),
-      sampledOut: sum((s) => s.skipped.sampledOut),
-      overCapacity: sum((s) => s.skipped.overCapacity),
-      missingKey: sum((s) => s.skipped.missingKey),
-      outsidePercentage: sum((s) => s.skipped.outsidePercentage),
+    skipped: sum((s) => s.skipped),
+    skippedBy: {
+      sampledOut: sum((s) => s.skippedBy.sampledOut),
+      overCapacity: sum((s) => s.skippedBy.overCapacity),
+      missingKey: sum((s) => s.skippedBy.missingKey),
+      outsidePercentage: sum((s) => s.skippedBy.outsidePercentage),
     },
     inFlight: sum((s) => s.inFlight),
     inputMutations: sum((s) => s.inputMutations),

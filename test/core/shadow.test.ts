@@ -157,7 +157,8 @@ describe('capacity, sampling and percentage', () => {
     expect(glue.stats().shadow.inFlight).toBe(100);
     await Promise.all(calls);
     const stats = glue.stats().shadow;
-    expect(stats.skipped.overCapacity).toBe(9_900);
+    expect(stats.skipped).toBe(9_900);
+    expect(stats.skippedBy.overCapacity).toBe(9_900);
     expect(stats.inFlight).toBeLessThanOrEqual(100);
     await glue.drain();
     expect(glue.stats().shadow).toMatchObject({ inFlight: 0, timeouts: 100 });
@@ -191,7 +192,7 @@ describe('capacity, sampling and percentage', () => {
     expect(newService.calls.length).toBeGreaterThan(140);
     expect(newService.calls.length).toBeLessThan(260);
     expect(skipped.at(-1)?.reason).toBe('missing-key');
-    expect(glue.stats().shadow.skipped.outsidePercentage).toBe(2_000 - newService.calls.length);
+    expect(glue.stats().shadow.skippedBy.outsidePercentage).toBe(2_000 - newService.calls.length);
   });
 
   it('does not call new at all when new is disabled', async () => {
