@@ -88,6 +88,7 @@ export class RampController {
   #completed = false;
   #lastBlock: { blockedBy: BlockedBy; reasons?: readonly string[] } = { blockedBy: null };
   #ticking: Promise<RampStatus> | undefined;
+  #resuming: Promise<void> | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
   readonly #unsubscribe: () => void;
 
@@ -176,18 +177,38 @@ export class RampController {
    * first step (gated as usual: with a guard, only once shadow has enough
    * clean comparisons). Does nothing unless the ramp is rolled back.
    */
-  async resume(): Promise<void> {
-    if (!this.#rolledBack) return;
-    await this.#store.save(phases.shadow());
+  resume(): Promise<void> {
+    if (!this.#rolledBack) return this.#resuming ?? Promise.resolve();
+    // The controller leaves the rolled-back state at once, so a tick right after resume() (awaited or not) waits for it, not refuses.
     this.#rolledBack = false;
     this.#step = -1;
     this.#since = this.#clock.now();
     this.#lastBlock = { blockedBy: null };
-    this.#journal?.record('resume', { migration: this.#name });
-    await this.#send('resume', `${this.#name}: ramp resumed in shadow mode; next step ${this.plan[0]?.percentage} %`);
+    const resuming = (async () => {
+      try {
+        await this.#store.save(phases.shadow());
+      } catch (err) {
+        this.#rolledBack = true;
+        throw err;
+      }
+      this.#journal?.record('resume', { migration: this.#name });
+      await this.#send('resume', `${this.#name}: ramp resumed in shadow mode; next step ${this.plan[0]?.percentage} %`);
+    })();
+    // What a tick waits for: settles when the resume does, and never rejects (the caller of resume() gets the error).
+    const settled: Promise<void> = resuming.then(
+      () => this.#resumed(settled),
+      () => this.#resumed(settled),
+    );
+    this.#resuming = settled;
+    return resuming;
+  }
+
+  #resumed(settled: Promise<void>): void {
+    if (this.#resuming === settled) this.#resuming = undefined;
   }
 
   async #tick(): Promise<RampStatus> {
+    if (this.#resuming !== undefined) await this.#resuming;
     if (this.#rolledBack || this.#completed) return this.status();
     const now = this.#clock.now();
     const current = this.#step >= 0 ? this.plan[this.#step] : undefined;

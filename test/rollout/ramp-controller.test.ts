@@ -131,6 +131,29 @@ describe('a new release that degrades at 25 %', () => {
   });
 });
 
+describe('resume', () => {
+  it('takes effect for a tick made right after it, awaited or not', async () => {
+    const w = world(phases.canary(25));
+    const ramp = new RampController({ store: w.store, clock: w.clock, logger: w.logger, plan: [{ percentage: 25, holdMs: 0 }, { percentage: 50, holdMs: 0 }] });
+    await w.store.save(phases.rolledBack());
+    expect((await ramp.tick()).blockedBy).toBe('rolledBack');
+    void ramp.resume();
+    const status = await ramp.tick();
+    expect(status.blockedBy).not.toBe('rolledBack');
+    expect(w.store.current()).toEqual(phases.canary(25));
+  });
+
+  it('stays rolled back when the store refuses the save, and says so', async () => {
+    const w = world(phases.canary(25));
+    const ramp = new RampController({ store: w.store, clock: w.clock, logger: w.logger });
+    await w.store.save(phases.rolledBack());
+    const down = new Error('store down');
+    w.store.save = () => Promise.reject(down);
+    await expect(ramp.resume()).rejects.toBe(down);
+    expect((await ramp.tick()).blockedBy).toBe('rolledBack');
+  });
+});
+
 describe('gates', () => {
   async function gated(approve: (step: RampStep) => boolean | Promise<boolean>, approvalTimeoutMs?: number) {
     const w = world();
