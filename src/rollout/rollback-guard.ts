@@ -112,7 +112,10 @@ export class RollbackGuard {
 
   /** Judges the glue's figures now. Cheap enough to call after every call. */
   check(): GuardResult {
-    const stats = this.#glue.stats();
+    return this.#evaluate(this.#glue.stats());
+  }
+
+  #evaluate(stats: MigrationStats): GuardResult {
     const c = this.criteria;
     const fresh = stats.new.window;
     const old = stats.old.window;
@@ -169,8 +172,10 @@ export class RollbackGuard {
 
   #judge(): void {
     if (this.#tripping) return;
-    if (isRolledBack(this.#glue.stats().config)) return;
-    const result = this.check();
+    // One stats() per judged call: it runs after every call new serves.
+    const stats = this.#glue.stats();
+    if (isRolledBack(stats.config)) return;
+    const result = this.#evaluate(stats);
     if (result.ok) return;
     this.#tripping = true;
     const reason = `rollback guard: ${result.reasons.join('; ')}`;
