@@ -1,5 +1,6 @@
 import fastDeepEqual from 'fast-deep-equal/es6/index.js';
 import { describeValue, InvalidOptionError } from '../errors.js';
+import { optionalFunction } from '../options.js';
 import type { Comparator, Comparison, DiffEntry, Outcome } from './comparator.js';
 import { diffValues, parsePath } from './diff.js';
 import type { DiffResult, DiffRules, ParsedPath } from './diff.js';
@@ -186,8 +187,8 @@ function resolveOptions<O>(options: DeepEqualOptions<O> | undefined): Resolved<O
     throw new InvalidOptionError('options', `must be an object, got ${describeValue(options)}`);
   }
   const normalize = checkObject('normalize', options.normalize) ?? {};
-  const custom = checkFunction('normalize.custom', normalize.custom);
-  const equals = checkFunction('equals', options.equals);
+  const custom = optionalFunction(normalize.custom, 'normalize.custom');
+  const equals = optionalFunction(options.equals, 'equals');
   const rules: DiffRules = {
     ignore: checkPaths('ignore', options.ignore),
     unorderedArrays: checkPaths('normalize.unorderedArrays', normalize.unorderedArrays),
@@ -197,7 +198,7 @@ function resolveOptions<O>(options: DeepEqualOptions<O> | undefined): Resolved<O
   };
   return {
     rules,
-    compareErrors: checkFunction('compareErrors', options.compareErrors) ?? sameError,
+    compareErrors: optionalFunction(options.compareErrors, 'compareErrors') ?? sameError,
     equals,
     maxDiffs: checkMaxDiffs(options.maxDiffs),
     // A custom hook may tell apart values fast-deep-equal finds equal; `equals` replaces the decision.
@@ -213,10 +214,6 @@ function checkObject<T extends object>(option: string, value: T | undefined): T 
   return value;
 }
 
-function checkFunction<F>(option: string, value: F | undefined): F | undefined {
-  if (value === undefined || typeof value === 'function') return value;
-  throw new InvalidOptionError(option, `must be a function, got ${describeValue(value)}`);
-}
 
 function checkBoolean(option: string, value: boolean | undefined): boolean | undefined {
   if (value === undefined || typeof value === 'boolean') return value;

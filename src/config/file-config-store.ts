@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { describeValue, InvalidOptionError } from '../errors.js';
 import type { Logger } from '../observe/logger.js';
@@ -10,6 +9,7 @@ import { notifyListeners } from './in-memory-config-store.js';
 import type { ConfigIssue, MigrationConfig } from './migration-config.js';
 import { MigrationConfigError, parseMigrationConfig, sameConfig } from './migration-config.js';
 import { phases } from './phases.js';
+import { writeFileAtomic } from '../atomic-file.js';
 
 /** Options of FileConfigStore. */
 export interface FileConfigStoreOptions {
@@ -230,36 +230,8 @@ export class FileConfigStore implements ConfigStore {
     }
   }
 
-  async #writeAtomic(config: MigrationConfig): Promise<void> {
-    const temp = this.#tempPath();
-    try {
-      const handle = await fsp.open(temp, 'wx');
-      try {
-        await handle.writeFile(serialize(config));
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await fsp.rename(temp, this.#file);
-    } catch (err) {
-      await fsp.rm(temp, { force: true }).catch(noop);
-      throw err;
-    }
-    await this.#fsyncDir();
-  }
-
-  // The rename is only durable once the directory entry is; some platforms cannot fsync a directory.
-  async #fsyncDir(): Promise<void> {
-    try {
-      const handle = await fsp.open(this.#dir, 'r');
-      try {
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-    } catch {
-      // best effort
-    }
+  #writeAtomic(config: MigrationConfig): Promise<void> {
+    return writeFileAtomic(this.#file, serialize(config));
   }
 
   #fsyncDirSync(): void {

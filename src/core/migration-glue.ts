@@ -6,10 +6,10 @@ import { isRolledBack, sameConfig } from '../config/migration-config.js';
 import { phaseOf, phases } from '../config/phases.js';
 import { InvalidOptionError, MigrationGlueError, describeValue } from '../errors.js';
 import type { Hasher, RoutingKey } from '../hashing/hasher.js';
+import { optionalFunction, optionalPositiveNumber, resolveClock } from '../options.js';
 import { bucketOf, murmur3Hasher } from '../hashing/hasher.js';
 import { ArmMetrics } from '../observe/arm-metrics.js';
 import type { Clock } from '../observe/clock.js';
-import { systemClock } from '../observe/clock.js';
 import { Emitter } from '../observe/emitter.js';
 import type { Listener } from '../observe/emitter.js';
 import { LogLimiter } from '../observe/log-limiter.js';
@@ -122,12 +122,9 @@ export class MigrationGlue<I, O> implements Service<I, O> {
     if (typeof this.#hasher.hash32 !== 'function') {
       throw new InvalidOptionError('hasher', `must have a hash32(bytes) method, got ${describeValue(options.hasher)}`);
     }
-    this.#clock = options.clock ?? systemClock;
-    if (typeof this.#clock.now !== 'function') {
-      throw new InvalidOptionError('clock', `must have a now() method, got ${describeValue(options.clock)}`);
-    }
-    this.#newTimeoutMs = optionalPositive(options.newTimeoutMs, 'newTimeoutMs');
-    this.#windowMs = optionalPositive(options.windowMs, 'windowMs') ?? 300_000;
+    this.#clock = resolveClock(options.clock);
+    this.#newTimeoutMs = optionalPositiveNumber(options.newTimeoutMs, 'newTimeoutMs');
+    this.#windowMs = optionalPositiveNumber(options.windowMs, 'windowMs') ?? 300_000;
     this.#logger = safeLogger(options.logger);
     this.#limitedLog = new LogLimiter(this.#logger, this.#clock);
     this.#notify = toNotify(options.notifier, this.#logger);
@@ -399,19 +396,7 @@ function resolveProvider(config: MigrationConfig | ConfigProvider): ConfigProvid
   return staticConfig(config);
 }
 
-function optionalFunction<F>(value: F | undefined, option: string): F | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'function') throw new InvalidOptionError(option, `must be a function, got ${describeValue(value)}`);
-  return value;
-}
 
-function optionalPositive(value: number | undefined, option: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new InvalidOptionError(option, `must be a positive finite number of milliseconds, got ${describeValue(value)}`);
-  }
-  return value;
-}
 
 function describePercentage(config: MigrationConfig): string {
   return config.shadowMode ? 'shadow' : `${config.newSystemPercentage} %`;

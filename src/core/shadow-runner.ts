@@ -12,6 +12,7 @@ import type { Clock } from '../observe/clock.js';
 import { systemClock } from '../observe/clock.js';
 import type { Emitter } from '../observe/emitter.js';
 import { LogLimiter } from '../observe/log-limiter.js';
+import { numberInRange, optionalFunction } from '../options.js';
 import type { Logger } from '../observe/logger.js';
 import { cloneInput } from './clone-input.js';
 import type { GlueEvents, MismatchKind, ShadowSkippedEvent } from './events.js';
@@ -174,9 +175,9 @@ export class ShadowRunner<I, O> {
     this.#clock = init.clock;
     this.#realClock = init.clock === systemClock;
     this.#recordOld = init.recordOld;
-    this.#timeoutMs = checkNumber(options.timeoutMs, 'shadow.timeoutMs', 5_000, 1, 2_147_483_647);
-    this.#maxInFlight = checkNumber(options.maxInFlight, 'shadow.maxInFlight', 1_000, 1, Number.MAX_SAFE_INTEGER, true);
-    this.#sampleThreshold = Math.round(checkNumber(options.sampleRate, 'shadow.sampleRate', 1, 0, 1) * 10_000);
+    this.#timeoutMs = numberInRange(options.timeoutMs, 'shadow.timeoutMs', 5_000, 1, 2_147_483_647);
+    this.#maxInFlight = numberInRange(options.maxInFlight, 'shadow.maxInFlight', 1_000, 1, Number.MAX_SAFE_INTEGER, true);
+    this.#sampleThreshold = Math.round(numberInRange(options.sampleRate, 'shadow.sampleRate', 1, 0, 1) * 10_000);
     this.#order = options.order ?? 'parallel';
     if (!['parallel', 'old-first', 'new-first', 'random'].includes(this.#order)) {
       throw new InvalidOptionError('shadow.order', `must be 'parallel', 'old-first', 'new-first' or 'random', got ${describeValue(options.order)}`);
@@ -188,9 +189,9 @@ export class ShadowRunner<I, O> {
     this.#clone = isolate === 'clone';
     this.#aa = options.aa ?? false;
     this.#rerunOld = options.rerunOldOnMismatch ?? false;
-    this.#cleanInput = checkFunction(options.clean?.input, 'shadow.clean.input');
-    this.#cleanOutput = checkFunction(options.clean?.output, 'shadow.clean.output');
-    const perMinute = checkNumber(options.logPerMinute, 'shadow.logPerMinute', 10, 0, Number.MAX_SAFE_INTEGER, true);
+    this.#cleanInput = optionalFunction(options.clean?.input, 'shadow.clean.input');
+    this.#cleanOutput = optionalFunction(options.clean?.output, 'shadow.clean.output');
+    const perMinute = numberInRange(options.logPerMinute, 'shadow.logPerMinute', 10, 0, Number.MAX_SAFE_INTEGER, true);
     this.#limitedLog = new LogLimiter(init.logger, init.clock, perMinute, 60_000);
     this.#window = new WindowCounts(['compared', 'mismatched', 'errors', 'timeouts'], { clock: init.clock, windowMs: init.windowMs });
   }
@@ -563,19 +564,4 @@ export class ShadowRunner<I, O> {
       .slice(0, shownFingerprints)
       .map(([fingerprint, { count, description }]) => ({ fingerprint, description, count }));
   }
-}
-
-function checkNumber(value: number | undefined, option: string, fallback: number, min: number, max: number, integer = false): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
-    const kind = integer ? 'an integer' : 'a number';
-    throw new InvalidOptionError(option, `must be ${kind} from ${min} to ${max}, got ${describeValue(value)}`);
-  }
-  return value;
-}
-
-function checkFunction<F>(value: F | undefined, option: string): F | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'function') throw new InvalidOptionError(option, `must be a function, got ${describeValue(value)}`);
-  return value;
 }

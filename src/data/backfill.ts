@@ -7,18 +7,8 @@ import { safeLogger } from '../observe/logger.js';
 import type { CheckpointStore } from './checkpoint-store.js';
 import { keyId } from './keys.js';
 import type { Sleep } from './options.js';
-import {
-  optionalFunction,
-  optionalPositiveNumber,
-  optionalSignal,
-  positiveInteger,
-  realSleep,
-  requireFunction,
-  requireObject,
-  requireRepository,
-  resolveClock,
-  throwIfAborted,
-} from './options.js';
+import { optionalFunction, optionalPositiveNumber, positiveInteger, requireFunction, requireObject, resolveClock } from '../options.js';
+import { optionalSignal, realSleep, requireRepository, throwIfAborted } from './options.js';
 import type { Repository } from './repository.js';
 import type { TombstoneStore } from './tombstone-store.js';
 

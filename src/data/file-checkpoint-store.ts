@@ -1,7 +1,7 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { describeValue, InvalidOptionError } from '../errors.js';
-import { readIfExists, writeFileAtomic } from './atomic-file.js';
+import { readIfExists, writeFileAtomic } from '../atomic-file.js';
 import type { CheckpointStore } from './checkpoint-store.js';
 
 /** Options of FileCheckpointStore. */

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { describeValue, InvalidOptionError } from '../errors.js';
-import { appendDurably, readIfExists, writeFileAtomic } from './atomic-file.js';
+import { appendDurably, readIfExists, writeFileAtomic } from '../atomic-file.js';
 import type { LoggedRepair, RepairEntry, RepairLog } from './repair-log.js';
 import { pageOf } from './repair-log.js';
 

@@ -7,18 +7,8 @@ import type { CheckpointStore } from './checkpoint-store.js';
 import type { CompareKeys } from './keys.js';
 import { compareKeys as defaultCompareKeys } from './keys.js';
 import type { Sleep } from './options.js';
-import {
-  nonNegativeInteger,
-  optionalBoolean,
-  optionalFunction,
-  optionalSignal,
-  positiveInteger,
-  realSleep,
-  requireFunction,
-  requireObject,
-  requireRepository,
-  throwIfAborted,
-} from './options.js';
+import { nonNegativeInteger, optionalBoolean, optionalFunction, positiveInteger, requireFunction, requireObject } from '../options.js';
+import { optionalSignal, realSleep, requireRepository, throwIfAborted } from './options.js';
 import type { Repository } from './repository.js';
 
 /** A count of keys and the first of them, up to `maxListed`. */

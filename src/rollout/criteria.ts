@@ -59,3 +59,8 @@ export function resolveCriteria(criteria: Partial<RollbackCriteria> = {}): Rollb
 function stripUndefined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
+
+/** A rate as people read it in reasons and reports: `0.0125` → `1.25 %`. */
+export function percent(rate: number): string {
+  return `${Number((rate * 100).toFixed(2))} %`;
+}

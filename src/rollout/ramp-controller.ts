@@ -4,8 +4,8 @@ import type { MigrationConfig } from '../config/migration-config.js';
 import { isRolledBack } from '../config/migration-config.js';
 import { phases } from '../config/phases.js';
 import { InvalidOptionError, describeValue } from '../errors.js';
+import { optionalFunction, optionalPositiveNumber, resolveClock } from '../options.js';
 import type { Clock } from '../observe/clock.js';
-import { systemClock } from '../observe/clock.js';
 import type { Logger } from '../observe/logger.js';
 import { safeLogger } from '../observe/logger.js';
 import type { Notification, Notifier, NotifyFn } from '../observe/notifier.js';
@@ -100,17 +100,10 @@ export class RampController {
     this.#store = options.store;
     this.plan = validatePlan(options.plan ?? defaultRamp);
     this.#guard = options.guard;
-    if (options.approve !== undefined && typeof options.approve !== 'function') {
-      throw new InvalidOptionError('approve', `must be a function (step) => boolean | Promise<boolean>, got ${describeValue(options.approve)}`);
-    }
-    this.#approve = options.approve;
-    const timeout = options.approvalTimeoutMs ?? 60_000;
-    if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0) {
-      throw new InvalidOptionError('approvalTimeoutMs', `must be a positive number of ms, got ${describeValue(timeout)}`);
-    }
-    this.#approvalTimeoutMs = timeout;
+    this.#approve = optionalFunction(options.approve, 'approve');
+    this.#approvalTimeoutMs = optionalPositiveNumber(options.approvalTimeoutMs, 'approvalTimeoutMs') ?? 60_000;
     this.#journal = options.journal;
-    this.#clock = options.clock ?? systemClock;
+    this.#clock = resolveClock(options.clock);
     this.#logger = safeLogger(options.logger);
     this.#notify = toNotify(options.notifier, this.#logger);
     this.#name = options.name ?? 'migration';
@@ -148,10 +141,7 @@ export class RampController {
 
   /** Ticks every `intervalMs` of real time until `stop()`. The timer does not keep the process alive. */
   run(options: { intervalMs?: number } = {}): void {
-    const intervalMs = options.intervalMs ?? 60_000;
-    if (typeof intervalMs !== 'number' || !Number.isFinite(intervalMs) || intervalMs <= 0) {
-      throw new InvalidOptionError('intervalMs', `must be a positive number of ms, got ${describeValue(intervalMs)}`);
-    }
+    const intervalMs = optionalPositiveNumber(options.intervalMs, 'intervalMs') ?? 60_000;
     this.stop();
     this.#timer = setInterval(() => {
       this.tick().catch((err: unknown) => this.#logger.error({ err, migration: this.#name }, 'ramp tick failed'));

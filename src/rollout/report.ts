@@ -2,7 +2,7 @@ import type { MigrationStats } from '../core/stats.js';
 import type { ChecklistOptions } from './checklist.js';
 import { renderChecklist } from './checklist.js';
 import type { RollbackCriteria } from './criteria.js';
-import { defaultRollbackCriteria } from './criteria.js';
+import { defaultRollbackCriteria, percent } from './criteria.js';
 import type { JournalEntry, MetricsSnapshot, MigrationJournal } from './journal.js';
 import type { ChartMarker, ChartSeries } from './svg-chart.js';
 import { escapeHtml, lineChart } from './svg-chart.js';
@@ -204,9 +204,6 @@ function statsTable(stats: MigrationStats): string {
   ].join('');
 }
 
-function percent(rate: number): string {
-  return `${Number((rate * 100).toFixed(2))} %`;
-}
 
 /** Converts the checklist's Markdown (headings, task lists, bold, tables) to HTML. */
 function markdownToHtml(markdown: string): string {

@@ -6,7 +6,7 @@ import type { ArmFigures } from '../observe/arm-metrics.js';
 import type { Logger } from '../observe/logger.js';
 import { safeLogger } from '../observe/logger.js';
 import type { RollbackCriteria } from './criteria.js';
-import { resolveCriteria } from './criteria.js';
+import { percent, resolveCriteria } from './criteria.js';
 
 /**
  * What the guard and the journal need of a glue: any MigrationGlue fits,
@@ -188,9 +188,6 @@ export class RollbackGuard {
   }
 }
 
-function percent(rate: number): string {
-  return `${Number((rate * 100).toFixed(2))} %`;
-}
 
 function points(rate: number): string {
   return `${Number((rate * 100).toFixed(2))} points`;

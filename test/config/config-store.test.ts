@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { InMemoryConfigStore, MigrationConfigError, phases, staticConfig } from '../../src/index.js';
+import { InMemoryConfigStore, MigrationConfigError, isConfigProvider, isConfigStore, phases, staticConfig } from '../../src/index.js';
 import type { Logger } from '../../src/index.js';
 
 function recordingLogger(): Logger & { lines: { level: string; message?: string }[] } {
@@ -60,5 +60,15 @@ describe('staticConfig', () => {
     expect(provider.current()).toEqual(phases.canary(3));
     expect(typeof provider.subscribe(() => {})).toBe('function');
     expect(() => staticConfig({ ...phases.full(), newSystemPercentage: -5 })).toThrow(/newSystemPercentage/);
+  });
+});
+
+describe('isConfigProvider and isConfigStore', () => {
+  it('tell a plain config from a provider, and a provider that can save from one that cannot', () => {
+    expect(isConfigProvider(phases.full())).toBe(false);
+    expect(isConfigProvider(null)).toBe(false);
+    expect(isConfigProvider(staticConfig(phases.full()))).toBe(true);
+    expect(isConfigStore(staticConfig(phases.full()))).toBe(false);
+    expect(isConfigStore(new InMemoryConfigStore())).toBe(true);
   });
 });

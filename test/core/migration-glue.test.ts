@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, expectTypeOf, it, vi } from 'vitest';
-import { InMemoryConfigStore, MigrationGlue, MigrationGlueError, bucketOf, phases, staticConfig } from '../../src/index.js';
+import { InMemoryConfigStore, MigrationGlue, MigrationGlueError, bucketOf, defaultRoutingKey, phases, staticConfig } from '../../src/index.js';
 import type { ConfigProvider, MigrationConfig, Notification, RouteEvent } from '../../src/index.js';
 import { ManualClock, fakeService, recordEvents } from '../../src/testing/index.js';
 import { recordingLogger } from '../helpers.js';
@@ -128,6 +128,18 @@ describe('when the routing key is missing', () => {
     await glue.process({ requestId: 'r1' });
     await glue.process(7 as Input);
     expect(seen.events.route.map((r: RouteEvent) => r.key)).toEqual(['r1', 7]);
+  });
+});
+
+describe('defaultRoutingKey', () => {
+  it('takes userId, then requestId, a string or number input itself, and nothing else', () => {
+    expect(defaultRoutingKey({ userId: 'u', requestId: 'r' })).toBe('u');
+    expect(defaultRoutingKey({ requestId: 'r' })).toBe('r');
+    expect(defaultRoutingKey(42)).toBe(42);
+    expect(defaultRoutingKey('k')).toBe('k');
+    expect(defaultRoutingKey({ userId: '' })).toBeUndefined();
+    expect(defaultRoutingKey({ userId: {} })).toBeUndefined();
+    expect(defaultRoutingKey(null)).toBeUndefined();
   });
 });
 

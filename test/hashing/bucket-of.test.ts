@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { bucketOf, murmur3Hasher } from '../../src/index.js';
+import { BUCKETS, bucketOf, murmur3Hasher } from '../../src/index.js';
 import type { Hasher } from '../../src/index.js';
 
 const key = fc.oneof(fc.string(), fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }));
@@ -65,5 +65,13 @@ describe('bucketOf', () => {
   it('uses the hasher it is given', () => {
     const constant: Hasher = { hash32: () => 1_234_567 };
     expect(bucketOf('anything', 'salt', constant)).toBe(4_567);
+  });
+});
+
+describe('BUCKETS', () => {
+  it('is the bucket count: every bucket is below it, and 100 % covers them all', () => {
+    expect(BUCKETS).toBe(10_000);
+    fc.assert(fc.property(fc.string(), (k) => bucketOf(k, 'salt') < BUCKETS));
+    expect(Math.round(100 * 100)).toBe(BUCKETS);
   });
 });

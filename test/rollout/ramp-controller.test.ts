@@ -9,6 +9,7 @@ import {
   defaultRamp,
   phases,
   renderChecklist,
+  validatePlan,
 } from '../../src/index.js';
 import type { MigrationConfig, Notification, RampStep } from '../../src/index.js';
 import { ManualClock } from '../../src/testing/index.js';
@@ -223,6 +224,15 @@ describe('holds', () => {
     expect(ramp.status()).toMatchObject({ step: 1, blockedBy: null });
     expect((await ramp.tick()).percentage).toBe(10);
     expect(() => new RampController({ store: w.store, since: Number.NaN })).toThrow(/`since`/);
+  });
+
+  it('validatePlan returns a frozen copy of a valid plan', () => {
+    const plan = [{ percentage: 10, holdMs: 0 }, { percentage: 100, holdMs: day }];
+    const checked = validatePlan(plan);
+    expect(checked).toEqual(plan);
+    expect(checked).not.toBe(plan);
+    expect(Object.isFrozen(checked) && Object.isFrozen(checked[0])).toBe(true);
+    expect(() => validatePlan([{ percentage: 10.001, holdMs: 0 }])).toThrow(/`plan\[0\].percentage` must have at most two decimals/);
   });
 
   it('refuses a bad plan, naming the step', () => {
