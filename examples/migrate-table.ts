@@ -3,6 +3,7 @@
  * backfill (with live writes racing it), verify, move reads, move writes.
  * Run with `npx tsx examples/migrate-table.ts`.
  */
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { PGlite } from '@electric-sql/pglite';
 import { DualWriteRepository, InMemoryConfigStore, backfill, phases, verify } from '../src/index.js';
 import type { Repository } from '../src/index.js';
@@ -36,6 +37,8 @@ await config.save(phases.shadow());
 console.log('1. dual write on (shadow): writes go to old, then new');
 
 // The application keeps writing while the copy runs: updates and deletes race the backfill.
+// PGlite answers without I/O, so a loop of awaits on it never lets a timer fire: it yields to
+// the event loop once per iteration, or the backfill's rate-limit pause would never end.
 let live = 0;
 let copying = true;
 const traffic = (async () => {
@@ -44,16 +47,19 @@ const traffic = (async () => {
     const id = 1 + ((live * 7919) % 3000);
     if (live % 5 === 0) await users.delete(id);
     else await users.save({ id, email: `user${id}@example.com`, plan: 'pro' });
+    await yieldToEventLoop();
   }
 })();
 
-// 2. Backfill the rows that existed before dual writing, resumably, at a capped rate.
+// 2. Backfill the rows that existed before dual writing, resumably, at a capped rate. Over a
+// store that answers without I/O the copy itself never yields; its pauses are where the
+// application's own work (the traffic above) gets the event loop.
 const copy = await backfill({
   from: oldUsers,
   to: newUsers,
   keyOf: (user) => user.id,
   batchSize: 250,
-  maxRowsPerSecond: 20_000,
+  maxRowsPerSecond: 2_000,
   totalRows: 3000,
   checkpoint: sqlCheckpointStore({ query: db, name: 'users-backfill' }),
   tombstones: users.tombstones,

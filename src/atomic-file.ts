@@ -1,17 +1,31 @@
 import { randomBytes } from 'node:crypto';
+import type { BigIntStats } from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 
-/** Replaces `file` with `text` atomically: temp file, fsync, rename, fsync of the directory. */
-export async function writeFileAtomic(file: string, text: string): Promise<void> {
+/** Options of writeFileAtomic. */
+export interface AtomicWriteOptions {
+  /** Permission bits of the new file (e.g. the old file's, so a save keeps them). @default the process umask */
+  readonly mode?: number;
+}
+
+/**
+ * Replaces `file` with `text` atomically: temp file, fsync, rename, fsync of
+ * the directory. Resolves with the new file's stats (device, inode, size,
+ * mtime: what a later stat of `file` shows until it changes again).
+ */
+export async function writeFileAtomic(file: string, text: string, options: AtomicWriteOptions = {}): Promise<BigIntStats> {
   const dir = path.dirname(file);
   await fsp.mkdir(dir, { recursive: true });
   const temp = path.join(dir, `${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  let stats: BigIntStats;
   try {
     const handle = await fsp.open(temp, 'wx');
     try {
       await handle.writeFile(text);
+      if (options.mode !== undefined) await handle.chmod(options.mode);
       await handle.sync();
+      stats = await handle.stat({ bigint: true });
     } finally {
       await handle.close();
     }
@@ -21,6 +35,7 @@ export async function writeFileAtomic(file: string, text: string): Promise<void>
     throw err;
   }
   await fsyncDir(dir);
+  return stats;
 }
 
 /** Appends `text` to `file` and fsyncs it before resolving. */

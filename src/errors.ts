@@ -12,7 +12,8 @@ export type MigrationErrorCode =
   | 'ERR_ABORTED'
   | 'ERR_REPAIR_LOG'
   | 'ERR_CONFLICT'
-  | 'ERR_LEASE_LOST';
+  | 'ERR_LEASE_LOST'
+  | 'ERR_COMPARE_LIMIT';
 
 /** Base of every error migration-glue itself throws. Users' service errors pass untouched. */
 export class MigrationGlueError extends Error {
@@ -27,10 +28,17 @@ export class MigrationGlueError extends Error {
   /** True when `value` is an error of this library, optionally with the given code. */
   static is(value: unknown, code?: MigrationErrorCode): value is MigrationGlueError {
     if (typeof value !== 'object' || value === null) return false;
-    const candidate = value as { code?: unknown; message?: unknown };
-    if (typeof candidate.code !== 'string' || !candidate.code.startsWith('ERR_')) return false;
-    if (typeof candidate.message !== 'string' || !candidate.message.startsWith('[migration-glue]')) return false;
-    return code === undefined || candidate.code === code;
+    try {
+      const candidate = value as { code?: unknown; message?: unknown };
+      const actual = candidate.code;
+      const message = candidate.message;
+      if (typeof actual !== 'string' || !actual.startsWith('ERR_')) return false;
+      if (typeof message !== 'string' || !message.startsWith('[migration-glue]')) return false;
+      return code === undefined || actual === code;
+    } catch {
+      // a throwing getter or a revoked Proxy is not one of ours
+      return false;
+    }
   }
 }
 
@@ -38,6 +46,21 @@ export class MigrationGlueError extends Error {
 export class InvalidOptionError extends MigrationGlueError {
   constructor(readonly option: string, message: string) {
     super('ERR_INVALID_OPTION', `option \`${option}\` ${message}`);
+  }
+}
+
+/**
+ * When a hook that should answer synchronously returns a promise (or any
+ * thenable), its rejection must not become an unhandled rejection that
+ * kills the process: this attaches a handler that ignores it. Never throws.
+ */
+export function ignoreRejection(value: unknown): void {
+  if ((typeof value !== 'object' && typeof value !== 'function') || value === null) return;
+  try {
+    const then = (value as { then?: unknown }).then;
+    if (typeof then === 'function') then.call(value, undefined, () => {});
+  } catch {
+    // a then getter that throws, or a revoked Proxy: nothing can reject later
   }
 }
 
@@ -49,6 +72,10 @@ export function describeValue(value: unknown): string {
   if (value === undefined) return 'undefined';
   if (typeof value === 'function') return 'a function';
   if (typeof value === 'symbol') return 'a symbol';
-  if (Array.isArray(value)) return 'an array';
-  return `an object`;
+  try {
+    if (Array.isArray(value)) return 'an array';
+  } catch {
+    return 'a revoked Proxy';
+  }
+  return 'an object';
 }

@@ -1,4 +1,4 @@
-import { InvalidOptionError, describeValue } from './errors.js';
+import { InvalidOptionError, describeValue, ignoreRejection } from './errors.js';
 import type { Clock } from './observe/clock.js';
 import { systemClock } from './observe/clock.js';
 
@@ -57,11 +57,53 @@ export function optionalBoolean(value: unknown, option: string, fallback: boolea
   return value;
 }
 
-/** The `clock` option, checked once; systemClock when undefined. */
+/**
+ * The `clock` option, checked once; systemClock when undefined. A user's
+ * clock is wrapped so that a reading that throws or is not a finite number
+ * never reaches the library: the last good reading stands in (the system
+ * clock before the first one).
+ */
 export function resolveClock(value: Clock | undefined): Clock {
   if (value === undefined) return systemClock;
-  if (typeof value !== 'object' || value === null || typeof value.now !== 'function') {
+  let now: unknown;
+  try {
+    now = (value as Partial<Clock> | null)?.now;
+  } catch {
+    now = undefined;
+  }
+  if (typeof value !== 'object' || value === null || typeof now !== 'function') {
     throw new InvalidOptionError('clock', `must have a now() method, got ${describeValue(value)}`);
+  }
+  return safeClock(value, now as () => unknown);
+}
+
+function safeClock(clock: Clock, now: () => unknown): Clock {
+  let last: number | undefined;
+  return {
+    now() {
+      try {
+        const reading = now.call(clock);
+        if (typeof reading === 'number' && Number.isFinite(reading)) {
+          last = reading;
+          return reading;
+        }
+        ignoreRejection(reading);
+      } catch {
+        // a broken clock must not break the request
+      }
+      return last ?? systemClock.now();
+    },
+  };
+}
+
+/** The longest delay a Node timer holds (about 24.8 days); longer ones fire at once. */
+export const maxTimerMs = 2_147_483_647;
+
+/** `value` as a timer delay in ms (more than 0, at most maxTimerMs), or `fallback` when undefined; throws InvalidOptionError otherwise. */
+export function timerMs<F extends number | undefined>(value: unknown, option: string, fallback: F): number | F {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > maxTimerMs) {
+    throw new InvalidOptionError(option, `must be a number of ms above 0 and at most ${maxTimerMs}, got ${describeValue(value)}`);
   }
   return value;
 }

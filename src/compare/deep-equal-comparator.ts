@@ -1,9 +1,10 @@
-import fastDeepEqual from 'fast-deep-equal/es6/index.js';
 import { describeValue, InvalidOptionError } from '../errors.js';
 import { optionalFunction } from '../options.js';
+import { boundedEqual } from './bounded-equal.js';
 import type { Comparator, Comparison, DiffEntry, Outcome } from './comparator.js';
 import { diffValues, parsePath } from './diff.js';
 import type { DiffResult, DiffRules, ParsedPath } from './diff.js';
+import { CompareLimitError } from './limits.js';
 
 /** How values are normalised before they are compared. */
 export interface NormalizeOptions {
@@ -96,15 +97,19 @@ const MAX_PRECISION = 20;
  * Outcomes: both returned, compare the values (kind `value`); one failed,
  * different (kind `error`); both failed, `compareErrors` decides (kind `error`).
  * Never mutates what it compares; a cycle revisited counts as equal.
+ * `compare` does bounded work (`MAX_NODES` nodes, `MAX_DEPTH` levels) and
+ * throws a CompareLimitError (code `ERR_COMPARE_LIMIT`) for values beyond
+ * that, for values it cannot read (a throwing getter, a revoked Proxy), and
+ * when `equals` or `compareErrors` return anything but a boolean.
  * @throws InvalidOptionError (code `ERR_INVALID_OPTION`) naming a bad option and the value received.
  */
 export function deepEqualComparator<O = unknown>(options?: DeepEqualOptions<O>): Comparator<O> {
   const resolved = resolveOptions(options);
-  return {
+  const comparator: Comparator<O> = {
     compare(oldOutcome: Outcome<O>, newOutcome: Outcome<O>): Comparison {
       if (oldOutcome.ok && newOutcome.ok) return compareValues(oldOutcome.value, newOutcome.value, resolved);
       if (!oldOutcome.ok && !newOutcome.ok) {
-        if (resolved.compareErrors(oldOutcome.error, newOutcome.error)) return EQUAL;
+        if (verdict('compareErrors', resolved.compareErrors, oldOutcome.error, newOutcome.error)) return EQUAL;
         return errorDifference(errorSummary(oldOutcome.error), errorSummary(newOutcome.error), resolved.maxDiffs);
       }
       const oldSide = oldOutcome.ok ? oldOutcome.value : errorSummary(oldOutcome.error);
@@ -112,27 +117,46 @@ export function deepEqualComparator<O = unknown>(options?: DeepEqualOptions<O>):
       return errorDifference(oldSide, newSide, resolved.maxDiffs);
     },
   };
+  rulesByComparator.set(comparator, { rules: resolved.rules, maxDiffs: resolved.maxDiffs });
+  return comparator;
+}
+
+const rulesByComparator = new WeakMap<object, { readonly rules: DiffRules; readonly maxDiffs: number }>();
+
+/**
+ * The diff rules and `maxDiffs` of a comparator built by deepEqualComparator,
+ * so a redacted diff can be computed under the same rules; undefined for any
+ * other comparator.
+ */
+export function rulesOf(comparator: object): { readonly rules: DiffRules; readonly maxDiffs: number } | undefined {
+  return rulesByComparator.get(comparator);
+}
+
+/** Calls a user's `equals` or `compareErrors`; anything but a boolean is a CompareLimitError, not a silent verdict. */
+function verdict(option: string, decide: (a: never, b: never) => unknown, a: unknown, b: unknown): boolean {
+  const answer = decide(a as never, b as never);
+  if (typeof answer === 'boolean') return answer;
+  throw new CompareLimitError(`\`${option}\` returned ${describeValue(answer)}${isThenable(answer) ? ' (a promise: it must decide synchronously)' : ''}, not a boolean`);
+}
+
+function isThenable(value: unknown): boolean {
+  try {
+    return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+  } catch {
+    return false;
+  }
 }
 
 function compareValues<O>(oldValue: O, newValue: O, resolved: Resolved<O>): Comparison {
   if (resolved.equals !== undefined) {
-    if (resolved.equals(oldValue, newValue)) return EQUAL;
+    if (verdict('equals', resolved.equals, oldValue, newValue)) return EQUAL;
     const found = diffValues(oldValue, newValue, resolved.rules, resolved.maxDiffs);
     if (isEmpty(found)) return difference('value', cap([{ path: '', kind: 'changed', old: oldValue, new: newValue }], resolved.maxDiffs));
     return difference('value', found);
   }
-  if (resolved.fastPath && fastEqual(oldValue, newValue)) return EQUAL;
+  if (resolved.fastPath && boundedEqual(oldValue, newValue)) return EQUAL;
   const found = diffValues(oldValue, newValue, resolved.rules, resolved.maxDiffs);
   return isEmpty(found) ? EQUAL : difference('value', found);
-}
-
-/** fast-deep-equal, or false where it cannot answer (it overflows the stack on cycles, throws on null-prototype objects). */
-function fastEqual(a: unknown, b: unknown): boolean {
-  try {
-    return fastDeepEqual(a, b);
-  } catch {
-    return false;
-  }
 }
 
 function isEmpty(found: DiffResult): boolean {
@@ -152,13 +176,31 @@ function cap(entries: readonly DiffEntry[], maxDiffs: number): DiffResult {
 }
 
 function isError(value: unknown): value is Error {
-  // Errors from another realm (vm, worker-transferred) fail instanceof.
-  return value instanceof Error || Object.prototype.toString.call(value) === '[object Error]';
+  // Errors from another realm (vm, worker-transferred) fail instanceof; a revoked Proxy throws on both.
+  try {
+    return value instanceof Error || Object.prototype.toString.call(value) === '[object Error]';
+  } catch {
+    return false;
+  }
+}
+
+/** `error[key]`, or `[unreadable]` when the getter throws. */
+function read(error: object, key: 'name' | 'message'): unknown {
+  try {
+    return (error as Record<string, unknown>)[key];
+  } catch {
+    return '[unreadable]';
+  }
 }
 
 function constructorName(error: Error): unknown {
-  const name = (error as { constructor?: { name?: unknown } }).constructor?.name;
-  return typeof name === 'string' && name !== '' ? name : error.name;
+  try {
+    const name = (error as { constructor?: { name?: unknown } }).constructor?.name;
+    if (typeof name === 'string' && name !== '') return name;
+  } catch {
+    // fall back on the name
+  }
+  return read(error, 'name');
 }
 
 /**
@@ -169,14 +211,14 @@ function constructorName(error: Error): unknown {
 function sameError(oldError: unknown, newError: unknown): boolean {
   const oldIsError = isError(oldError);
   const newIsError = isError(newError);
-  if (oldIsError && newIsError) return constructorName(oldError) === constructorName(newError) && oldError.message === newError.message;
+  if (oldIsError && newIsError) return constructorName(oldError) === constructorName(newError) && read(oldError, 'message') === read(newError, 'message');
   if (oldIsError || newIsError) return false;
-  return Object.is(oldError, newError) || fastEqual(oldError, newError);
+  return Object.is(oldError, newError) || boundedEqual(oldError, newError);
 }
 
 /** What a diff shows of a thrown value: `{ name, message }` for an Error (loggable), the value itself otherwise. */
-function errorSummary(error: unknown): unknown {
-  return isError(error) ? { name: error.name, message: error.message } : error;
+export function errorSummary(error: unknown): unknown {
+  return isError(error) ? { name: read(error, 'name'), message: read(error, 'message') } : error;
 }
 
 // ---------------------------------------------------------------- options

@@ -1,4 +1,5 @@
 import type { DiffEntry, DiffKind } from './comparator.js';
+import { Budget, CompareLimitError } from './limits.js';
 
 /** One step of a path: an object or Map key, an array index, or a wildcard (`*`, `[*]`) matching any one step. */
 export type PathSegment =
@@ -83,11 +84,15 @@ function segmentText(segment: PathSegment): string {
 class Path {
   static readonly root = new Path(undefined, undefined);
   #text: string | undefined;
+  /** Steps from the root. */
+  readonly depth: number;
 
   private constructor(
     readonly parent: Path | undefined,
     readonly segment: PathSegment | undefined,
-  ) {}
+  ) {
+    this.depth = parent === undefined ? 0 : parent.depth + 1;
+  }
 
   get text(): string {
     if (this.#text === undefined) {
@@ -138,13 +143,31 @@ export interface DiffResult {
  * A pair of objects met again while still being compared (a cycle) counts as equal.
  * Entries carry the values as compared: normalised (dates as ISO strings,
  * numbers rounded, the custom hook applied), a RegExp as its source text.
+ * @throws CompareLimitError (code `ERR_COMPARE_LIMIT`) when the values are too
+ * large or deep to compare within `MAX_NODES` / `MAX_DEPTH`, or reading them
+ * throws (a getter, a revoked Proxy, the custom hook); the cause is attached.
  */
-export function diffValues(oldValue: unknown, newValue: unknown, rules: DiffRules = defaultDiffRules, maxDiffs = Infinity): DiffResult {
+export function diffValues(oldValue: unknown, newValue: unknown, rules: DiffRules = defaultDiffRules, maxDiffs = Infinity, budget = new Budget()): DiffResult {
   const root = rootScope(rules);
   if (root === undefined) return { diff: [], truncated: false };
-  const walker = new Walker(rules, maxDiffs, new PairStack());
-  walker.walk(oldValue, newValue, Path.root, root);
+  const walker = new Walker(rules, maxDiffs, new PairStack(), budget);
+  try {
+    walker.walk(oldValue, newValue, Path.root, root);
+  } catch (err) {
+    if (err instanceof CompareLimitError) throw err;
+    throw new CompareLimitError(`reading them threw (${describeThrown(err)})`, { cause: err });
+  }
   return { diff: walker.entries, truncated: walker.count > walker.entries.length };
+}
+
+/** A thrown value in a few words, without trusting it (its getters may throw too). */
+function describeThrown(err: unknown): string {
+  try {
+    if (err instanceof Error) return `${err.name}: ${err.message}`.slice(0, 200);
+  } catch {
+    // fall through
+  }
+  return 'a non-Error value';
 }
 
 // ---------------------------------------------------------------- rule scopes
@@ -304,30 +327,45 @@ function mapKeySegment(key: unknown): PathSegment {
 
 // ---------------------------------------------------------------- the walk
 
+/** Pairs below this depth are found by scanning; deeper ones through an index, so a deep walk stays linear. */
+const SCANNED = 64;
+
 /**
  * The pairs of objects being compared right now, outermost first: meeting one
  * again means a cycle. A stack scanned from the top beats a map of sets for
- * the shallow values services return.
+ * the shallow values services return; pairs deeper than `SCANNED` are also
+ * indexed by their old side.
  */
 class PairStack {
   readonly #olds: object[] = [];
   readonly #news: object[] = [];
+  readonly #deep = new Map<object, object[]>();
 
   has(a: object, b: object): boolean {
-    for (let at = this.#olds.length - 1; at >= 0; at--) {
+    const scanned = Math.min(this.#olds.length, SCANNED);
+    for (let at = scanned - 1; at >= 0; at--) {
       if (this.#olds[at] === a && this.#news[at] === b) return true;
     }
-    return false;
+    return this.#olds.length > SCANNED && (this.#deep.get(a)?.includes(b) ?? false);
   }
 
   push(a: object, b: object): void {
+    if (this.#olds.length >= SCANNED) {
+      const news = this.#deep.get(a);
+      if (news === undefined) this.#deep.set(a, [b]);
+      else news.push(b);
+    }
     this.#olds.push(a);
     this.#news.push(b);
   }
 
   pop(): void {
-    this.#olds.pop();
+    const a = this.#olds.pop();
     this.#news.pop();
+    if (a === undefined || this.#olds.length < SCANNED) return;
+    const news = this.#deep.get(a);
+    news?.pop();
+    if (news?.length === 0) this.#deep.delete(a);
   }
 }
 
@@ -339,6 +377,7 @@ class Walker {
     readonly rules: DiffRules,
     readonly max: number,
     readonly inProgress: PairStack,
+    readonly budget: Budget,
   ) {}
 
   get full(): boolean {
@@ -347,6 +386,7 @@ class Walker {
 
   walk(rawOld: unknown, rawNew: unknown, path: Path, scope: Scope): void {
     if (this.full || rawOld === rawNew) return;
+    this.budget.spend(path.depth);
     this.compare(this.normalize(rawOld, path), this.normalize(rawNew, path), rawOld, rawNew, path, scope);
   }
 
@@ -526,6 +566,7 @@ class Walker {
   elements(values: readonly unknown[], path: Path, scope: Scope): Element[] {
     const elements: Element[] = [];
     values.forEach((raw, index) => {
+      this.budget.spend(path.depth + 1);
       const segment: PathSegment = { type: 'index', index };
       const child = enter(scope, segment);
       if (child === undefined) return;
@@ -536,13 +577,14 @@ class Walker {
   }
 
   equalElements(old: Element, other: Element): boolean {
-    const trial = new Walker(this.rules, 0, this.inProgress);
+    this.budget.spend(old.path.depth);
+    const trial = new Walker(this.rules, 0, this.inProgress, this.budget);
     trial.compare(old.value, other.value, old.raw, other.raw, old.path, old.scope);
     return trial.count === 0;
   }
 
   equal(a: unknown, b: unknown, path: Path): boolean {
-    const trial = new Walker(this.rules, 0, this.inProgress);
+    const trial = new Walker(this.rules, 0, this.inProgress, this.budget);
     trial.walk(a, b, path, EMPTY_SCOPE);
     return trial.count === 0;
   }
@@ -636,47 +678,76 @@ export interface FormatDiffOptions {
  * `total: 10.5 → 10.51; items[1].sku: missing in new; +3 more`.
  * Values are shown JSON-like and shortened to about 60 characters; the root
  * path shows as `(root)`. When `truncated`, the count of hidden entries is a
- * lower bound (`+ at least 4 more`).
+ * lower bound (`+ at least 4 more`). Never throws and does bounded work
+ * whatever the values hold: a getter that throws or a revoked Proxy shows as
+ * `[unreadable]`, a cycle as `[Circular]`, and huge strings, arrays, Maps and
+ * buffers are only read as far as the line shows them.
  */
 export function formatDiff(diff: readonly DiffEntry[], truncated: boolean, options: FormatDiffOptions = {}): string {
   const maxEntries = options.maxEntries ?? 5;
-  if (diff.length === 0) return truncated ? 'different (no entries collected)' : 'no differences';
-  const parts = diff.slice(0, maxEntries).map(formatEntry);
-  const hidden = diff.length - parts.length;
-  if (truncated) parts.push(`+ at least ${hidden + 1} more`);
-  else if (hidden > 0) parts.push(`+${hidden} more`);
-  return parts.join('; ');
+  try {
+    if (diff.length === 0) return truncated ? 'different (no entries collected)' : 'no differences';
+    const parts: string[] = [];
+    for (let at = 0; at < diff.length && at < maxEntries; at++) parts.push(guarded(() => formatEntry(diff[at] as DiffEntry)));
+    const hidden = diff.length - parts.length;
+    if (truncated) parts.push(`+ at least ${hidden + 1} more`);
+    else if (hidden > 0) parts.push(`+${hidden} more`);
+    return parts.join('; ');
+  } catch {
+    return UNREADABLE;
+  }
+}
+
+const UNREADABLE = '[unreadable]';
+
+/** What `render` returns, or `[unreadable]` when reading the value threw. */
+function guarded(render: () => string): string {
+  try {
+    return render();
+  } catch {
+    return UNREADABLE;
+  }
 }
 
 function formatEntry(entry: DiffEntry): string {
-  const path = entry.path === '' ? '(root)' : entry.path;
+  const path = typeof entry.path !== 'string' ? UNREADABLE : entry.path === '' ? '(root)' : shorten(entry.path, 200);
   switch (entry.kind) {
     case 'missing':
       return `${path}: missing in new`;
     case 'extra':
       return `${path}: extra in new`;
     case 'type':
-      return `${path}: ${previewValue(entry.old)} → ${previewValue(entry.new)} (${typeNameOf(entry.old)} → ${typeNameOf(entry.new)})`;
+      return `${path}: ${previewValue(entry.old)} → ${previewValue(entry.new)} (${typeOf(entry.old)} → ${typeOf(entry.new)})`;
     case 'error':
       return `${path}: ${outcomePreview(entry.old)} → ${outcomePreview(entry.new)}`;
-    case 'changed':
+    default:
       return `${path}: ${previewValue(entry.old)} → ${previewValue(entry.new)}`;
   }
 }
 
-function outcomePreview(value: unknown): string {
-  if (typeof value === 'object' && value !== null) {
-    const { name, message } = value as { name?: unknown; message?: unknown };
-    if (typeof name === 'string' && typeof message === 'string' && Object.keys(value).length === 2) {
-      return shorten(`threw ${name}: ${message}`);
-    }
-  }
-  return previewValue(value);
+function typeOf(value: unknown): string {
+  return guarded(() => typeNameOf(value));
 }
 
-/** A short JSON-like rendering of any value (cycles, Maps, Sets, bigints included), at most about `limit` characters. */
+function outcomePreview(value: unknown): string {
+  return guarded(() => {
+    if (typeof value === 'object' && value !== null) {
+      const { name, message } = value as { name?: unknown; message?: unknown };
+      if (typeof name === 'string' && typeof message === 'string' && Object.keys(value).length === 2) {
+        return shorten(`threw ${name}: ${message}`);
+      }
+    }
+    return previewValue(value);
+  });
+}
+
+/**
+ * A short JSON-like rendering of any value (cycles, Maps, Sets, bigints
+ * included), at most about `limit` characters. Never throws: what cannot be
+ * read shows as `[unreadable]`.
+ */
 export function previewValue(value: unknown, limit = PREVIEW_LENGTH): string {
-  return shorten(render(value, 0, new Set()), limit);
+  return shorten(guarded(() => render(value, 0, new Set(), { left: limit + 1 })), limit);
 }
 
 function shorten(text: string, limit = PREVIEW_LENGTH): string {
@@ -686,50 +757,78 @@ function shorten(text: string, limit = PREVIEW_LENGTH): string {
 const MAX_DEPTH = 3;
 const MAX_ITEMS = 10;
 
-function render(value: unknown, depth: number, ancestors: Set<object>): string {
+/** Characters still wanted: rendering stops reading once the line is full. */
+interface Room {
+  left: number;
+}
+
+function render(value: unknown, depth: number, ancestors: Set<object>, room: Room): string {
+  const before = room.left;
+  const text = guarded(() => renderValue(value, depth, ancestors, room));
+  // The text holds what nested renders counted already: count it once.
+  room.left = before - text.length;
+  return text;
+}
+
+function renderValue(value: unknown, depth: number, ancestors: Set<object>, room: Room): string {
   switch (typeof value) {
     case 'string':
-      return JSON.stringify(value);
+      // Only as much of a huge string as the line can show.
+      return JSON.stringify(value.length > room.left + 2 ? value.slice(0, Math.max(room.left, 0) + 2) : value);
     case 'number':
       return Object.is(value, -0) ? '-0' : String(value);
     case 'bigint':
       return `${value}n`;
     case 'function':
-      return value.name === '' ? '[Function]' : `[Function ${value.name}]`;
+      return typeof value.name !== 'string' || value.name === '' ? '[Function]' : `[Function ${value.name.slice(0, PREVIEW_LENGTH)}]`;
     case 'symbol':
       return value.toString();
   }
   if (value === null || value === undefined || typeof value === 'boolean') return String(value);
   if (value instanceof Date) return isoOf(value);
-  if (value instanceof RegExp) return String(value);
-  if (value instanceof Error) return `${value.name}: ${value.message}`;
+  if (value instanceof RegExp) return shorten(String(value));
+  if (value instanceof Error) return `${String(value.name)}: ${String(value.message)}`.slice(0, PREVIEW_LENGTH + 1);
   if (ancestors.has(value)) return '[Circular]';
-  if (depth >= MAX_DEPTH) return Array.isArray(value) ? '[…]' : '{…}';
+  if (depth >= MAX_DEPTH || room.left <= 0) return Array.isArray(value) ? '[…]' : '{…}';
   ancestors.add(value);
   try {
-    return renderContainer(value, depth + 1, ancestors);
+    return renderContainer(value, depth + 1, ancestors, room);
   } finally {
     ancestors.delete(value);
   }
 }
 
-function renderContainer(value: object, depth: number, ancestors: Set<object>): string {
-  const item = (inner: unknown): string => render(inner, depth, ancestors);
-  if (Array.isArray(value)) return `[${list(value, item)}]`;
-  if (value instanceof Map) return `Map(${value.size}) {${list([...value], ([k, v]) => `${item(k)} => ${item(v)}`)}}`;
-  if (value instanceof Set) return `Set(${value.size}) {${list([...value], item)}}`;
+function renderContainer(value: object, depth: number, ancestors: Set<object>, room: Room): string {
+  const item = (inner: unknown): string => render(inner, depth, ancestors, room);
+  if (Array.isArray(value)) return `[${list(value.length, firstItems(value.values()), item, room)}]`;
+  if (value instanceof Map) {
+    return `Map(${value.size}) {${list(value.size, firstItems(value.entries()), ([k, v]) => `${item(k)} => ${item(v)}`, room)}}`;
+  }
+  if (value instanceof Set) return `Set(${value.size}) {${list(value.size, firstItems(value.values()), item, room)}}`;
   if (value instanceof ArrayBuffer) return `ArrayBuffer(${value.byteLength})`;
   if (ArrayBuffer.isView(value)) {
     const name = typeNameOf(value);
     const bytes = itemsOf(value);
-    return `${name}(${bytes.length}) [${list(Array.from(bytes), item)}]`;
+    return `${name}(${bytes.length}) [${list(bytes.length, Array.prototype.slice.call(bytes, 0, MAX_ITEMS), item, room)}]`;
   }
   const record = value as Record<string, unknown>;
-  return `{${list(Object.keys(record), (key) => `${JSON.stringify(key)}:${item(record[key])}`)}}`;
+  const keys = Object.keys(record);
+  return `{${list(keys.length, keys.slice(0, MAX_ITEMS), (key) => `${JSON.stringify(shorten(key))}:${guarded(() => item(record[key]))}`, room)}}`;
 }
 
-function list<T>(items: readonly T[], renderItem: (item: T) => string): string {
-  const shownItems = items.slice(0, MAX_ITEMS).map(renderItem);
-  if (items.length > MAX_ITEMS) shownItems.push('…');
+/** The first MAX_ITEMS items of an iterator, without walking the rest. */
+function firstItems<T>(iterator: Iterator<T>): T[] {
+  const items: T[] = [];
+  for (let step = iterator.next(); !step.done && items.length < MAX_ITEMS; step = iterator.next()) items.push(step.value);
+  return items;
+}
+
+function list<T>(size: number, items: readonly T[], renderItem: (item: T) => string, room: Room): string {
+  const shownItems: string[] = [];
+  for (const item of items) {
+    if (room.left <= 0) break;
+    shownItems.push(renderItem(item));
+  }
+  if (size > shownItems.length) shownItems.push('…');
   return shownItems.join(',');
 }

@@ -1,19 +1,28 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { describeValue, InvalidOptionError } from '../errors.js';
+import { InvalidOptionError } from '../errors.js';
 import type { Logger } from '../observe/logger.js';
-import { safeLogger, silentLogger } from '../observe/logger.js';
-import type { ConfigStore } from './config-provider.js';
-import { notifyListeners } from './in-memory-config-store.js';
-import type { ConfigIssue, MigrationConfig } from './migration-config.js';
-import { MigrationConfigError, parseMigrationConfig, sameConfig } from './migration-config.js';
-import { phases } from './phases.js';
 import { writeFileAtomic } from '../atomic-file.js';
+import type { ConfigStore } from './config-provider.js';
+import type { ConfigFileRead } from './config-file.js';
+import { readConfigFile, readConfigFileSync, resolveWriteTarget, signatureOf } from './config-file.js';
+import { ConfigConflictError, undoesUnseenRollback } from './config-conflict.js';
+import { acquireFileLock } from './file-lock.js';
+import { FileWatch } from './file-watch.js';
+import { notifyListeners } from './in-memory-config-store.js';
+import type { MigrationConfig } from './migration-config.js';
+import { MigrationConfigError, isRolledBack, parseMigrationConfig, sameConfig } from './migration-config.js';
+import { phases } from './phases.js';
+import { describeSafely, readStoreOptions, requireListener, resolveStoreLogger } from './store-options.js';
 
 /** Options of FileConfigStore. */
 export interface FileConfigStoreOptions {
-  /** The JSON file holding the config. Relative paths resolve against the working directory. Required. */
+  /**
+   * The JSON file holding the config. Relative paths resolve against the
+   * working directory. It may be a symlink (a Kubernetes ConfigMap mount):
+   * reads follow it, saves replace the file it points to and keep the link. Required.
+   */
   readonly path: string;
   /**
    * Written (atomically) when the file does not exist yet; ignored otherwise.
@@ -35,38 +44,69 @@ export interface FileConfigStoreOptions {
    * @default 20
    */
   readonly debounceMs?: number;
+  /**
+   * How often the file is also checked with a stat, in milliseconds, at least 1: the
+   * fallback for fs events that never come (network filesystems, a directory
+   * deleted and recreated). Only while watching.
+   * @default 1000
+   */
+  readonly pollIntervalMs?: number;
+  /**
+   * How long a save waits for another process's save to the same file to finish, in
+   * milliseconds, at least 1; then it rejects with `ERR_TIMEOUT`. A lock left by a
+   * process that died is broken after 5 s (at once when that process ran on this host).
+   * @default 10000
+   */
+  readonly lockTimeoutMs?: number;
+}
+
+/** Options of one FileConfigStore `save`. */
+export interface FileSaveOptions {
+  /**
+   * Replace the file even when it holds no valid config (a botched hand edit). Without it,
+   * only a rollback replaces an invalid file; any other save rejects with `ERR_INVALID_CONFIG`.
+   * @default false
+   */
+  readonly overwriteInvalid?: boolean;
 }
 
 type Listener = (config: MigrationConfig) => void;
 
-type ReadResult =
-  | { readonly kind: 'ok'; readonly config: MigrationConfig }
-  | { readonly kind: 'missing' }
-  | { readonly kind: 'invalid'; readonly text: string; readonly error: MigrationConfigError };
-
 const noop = (): void => {};
+
+function msOption(value: unknown, option: string, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
+    throw new InvalidOptionError(option, `must be a finite number of milliseconds, at least ${min}, got ${describeSafely(value)}`);
+  }
+  return value;
+}
 
 /**
  * A ConfigStore kept in a JSON file, shared by every process on the machine
  * that opens the same path.
  *
  * The file is read once in the constructor; `current()` answers from memory.
- * `save()` validates, then replaces the file atomically (temp file, fsync,
- * rename), so a reader never sees half a config and a crash leaves the old
- * file whole. Saves are queued, never interleaved. Changes made by other
- * processes are picked up through a directory watch; an edit that does not
- * parse is refused and logged, and the last good config keeps serving.
+ * `save()` validates, then, holding a lock file beside the config file,
+ * re-reads it and replaces it atomically (temp file, fsync, rename), so a
+ * reader never sees half a config, a crash leaves the old file whole, and
+ * a save that would undo a rollback its caller had not seen is refused with
+ * `ERR_CONFLICT`, in this process or any other. Saves are queued, never
+ * interleaved. Changes made by other processes are picked up through
+ * directory watches and a periodic stat; an edit that does not parse is
+ * refused and logged, and the last good config keeps serving.
  */
 export class FileConfigStore implements ConfigStore {
   readonly #file: string;
-  readonly #dir: string;
-  readonly #base: string;
   readonly #logger: Logger;
   readonly #debounceMs: number;
+  readonly #lockTimeoutMs: number;
   readonly #listeners = new Set<Listener>();
   #config: MigrationConfig;
+  // Which version of the file `#config` came from: a save compares it with the file it finds.
+  #signature: string | undefined;
   #queue: Promise<void> = Promise.resolve();
-  #watcher: fs.FSWatcher | undefined;
+  #watch: FileWatch | undefined;
   #debounce: NodeJS.Timeout | undefined;
   #closed = false;
   // What the last refused read looked like, so one bad edit logs once however many events it fires.
@@ -74,43 +114,49 @@ export class FileConfigStore implements ConfigStore {
 
   /**
    * Reads the file, or creates it with `initial` when it does not exist.
-   * @throws InvalidOptionError on a missing `path` or a bad `debounceMs`.
+   * @throws InvalidOptionError naming a missing `path` or any bad option.
    * @throws MigrationConfigError (ERR_INVALID_CONFIG) when the file exists but
    *   does not hold a valid config, or `initial` is invalid.
    */
-  constructor(options: FileConfigStoreOptions) {
-    if (typeof options !== 'object' || options === null) {
-      throw new InvalidOptionError('path', `is required (the config file), got options ${describeValue(options)}`);
+  constructor(given: FileConfigStoreOptions) {
+    if (typeof given !== 'object' || (given as unknown) === null) {
+      throw new InvalidOptionError('path', `is required (the config file), got options ${describeSafely(given)}`);
     }
+    const options = readStoreOptions<FileConfigStoreOptions>(given, 'the FileConfigStore options');
     const file: unknown = options.path;
-    if (typeof file !== 'string' || file.length === 0) {
-      throw new InvalidOptionError('path', `must be a non-empty string (the config file), got ${describeValue(file)}`);
+    if (typeof file !== 'string' || file.length === 0 || file.includes('\0')) {
+      throw new InvalidOptionError('path', `must be a non-empty string (the config file), got ${describeSafely(file)}`);
     }
-    const debounceMs: unknown = options.debounceMs ?? 20;
-    if (typeof debounceMs !== 'number' || !Number.isFinite(debounceMs) || debounceMs < 0) {
-      throw new InvalidOptionError('debounceMs', `must be a finite number of milliseconds, at least 0, got ${describeValue(debounceMs)}`);
-    }
+    this.#debounceMs = msOption(options.debounceMs, 'debounceMs', 20, 0);
+    const pollIntervalMs = msOption(options.pollIntervalMs, 'pollIntervalMs', 1000, 1);
+    this.#lockTimeoutMs = msOption(options.lockTimeoutMs, 'lockTimeoutMs', 10_000, 1);
     const watch: unknown = options.watch ?? true;
     if (typeof watch !== 'boolean') {
-      throw new InvalidOptionError('watch', `must be true or false, got ${describeValue(watch)}`);
+      throw new InvalidOptionError('watch', `must be true or false, got ${describeSafely(watch)}`);
     }
     this.#file = path.resolve(file);
-    this.#dir = path.dirname(this.#file);
-    this.#base = path.basename(this.#file);
-    this.#debounceMs = debounceMs;
-    this.#logger = options.logger === undefined ? silentLogger : safeLogger(options.logger);
+    this.#logger = resolveStoreLogger(options.logger);
 
-    const read = this.#read();
+    const read = readConfigFileSync(this.#file);
     if (read.kind === 'invalid') throw read.error;
     if (read.kind === 'ok') {
       this.#config = read.config;
+      this.#signature = read.signature;
     } else {
-      this.#config = this.#createSync(parseMigrationConfig(options.initial ?? phases.preparation()));
+      [this.#config, this.#signature] = this.#createSync(parseMigrationConfig(options.initial ?? phases.preparation()));
     }
-    if (watch) this.#startWatching();
+    if (watch) {
+      this.#watch = new FileWatch({
+        file: this.#file,
+        pollIntervalMs,
+        logger: this.#logger,
+        signature: this.#signature,
+        onChange: () => this.#scheduleReload(),
+      });
+    }
   }
 
-  /** The absolute path of the config file. */
+  /** The absolute path of the config file (as given: a symlink stays a symlink). */
   get path(): string {
     return this.#file;
   }
@@ -120,8 +166,13 @@ export class FileConfigStore implements ConfigStore {
     return this.#config;
   }
 
-  /** Calls `listener` after each change, saved here or picked up from the file; returns a function that stops it. */
+  /**
+   * Calls `listener` after each change, saved here or picked up from the file;
+   * returns a function that stops it. After `close()`, a no-op.
+   * @throws InvalidOptionError when `listener` is not a function.
+   */
   subscribe(listener: Listener): () => void {
+    requireListener(listener);
     if (this.#closed) return noop;
     this.#listeners.add(listener);
     return () => {
@@ -130,30 +181,41 @@ export class FileConfigStore implements ConfigStore {
   }
 
   /**
-   * Validates `config`, replaces the file atomically, then serves the new
-   * config and notifies listeners. Saves run one at a time, in call order.
-   * @throws MigrationConfigError on a bad config (the file is untouched).
+   * Validates `config`, then (after the saves called before it, and holding the
+   * file's lock against other processes) re-reads the file and replaces it
+   * atomically, then serves the new config and notifies listeners.
+   * @throws MigrationConfigError on a bad config (the file is untouched), or when the
+   *   file holds no valid config and this save is neither a rollback nor `overwriteInvalid`.
+   * @throws ConfigConflictError (`ERR_CONFLICT`) when the file holds a rollback written
+   *   after this save was called, and `config` is not a rollback: the store then serves
+   *   the rollback. Never for a rollback.
+   * @throws MigrationGlueError `ERR_TIMEOUT` when another process held the lock too long.
    * @throws the fs error when the file could not be written (the old file,
    *   and `current()`, are unchanged).
    */
-  async save(config: MigrationConfig): Promise<void> {
-    const parsed = parseMigrationConfig(config);
-    return this.#enqueue(async () => {
-      await this.#writeAtomic(parsed);
-      this.#config = parsed;
-      this.#lastProblem = undefined;
-      notifyListeners([...this.#listeners], parsed, this.#logger);
-    });
+  save(config: MigrationConfig, options: FileSaveOptions = {}): Promise<void> {
+    let parsed: MigrationConfig;
+    try {
+      parsed = parseMigrationConfig(config);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const overwriteInvalid = typeof options === 'object' && options !== null && options.overwriteInvalid === true;
+    const seen = this.#signature;
+    return this.#enqueue(() => this.#write(parsed, seen, overwriteInvalid));
   }
 
-  /** Stops watching the file and drops every listener. Idempotent. `current()` and `save()` keep working. */
+  /**
+   * Stops watching the file and drops every listener. Idempotent. A save in
+   * flight completes; `current()` and `save()` keep working, notifying no one.
+   */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#debounce);
     this.#debounce = undefined;
-    this.#watcher?.close();
-    this.#watcher = undefined;
+    this.#watch?.close();
+    this.#watch = undefined;
     this.#listeners.clear();
   }
 
@@ -163,106 +225,83 @@ export class FileConfigStore implements ConfigStore {
     return run;
   }
 
-  #read(): ReadResult {
-    let text: string;
+  async #write(config: MigrationConfig, seen: string | undefined, overwriteInvalid: boolean): Promise<void> {
+    const target = resolveWriteTarget(this.#file);
+    const release = await acquireFileLock(`${target}.lock`, this.#lockTimeoutMs);
     try {
-      text = fs.readFileSync(this.#file, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'missing' };
-      throw err;
+      const found = await readConfigFile(target);
+      const rollback = isRolledBack(config);
+      if (found.kind === 'ok' && undoesUnseenRollback(config, found.config, found.signature !== seen)) {
+        this.#serve(found.config, found.signature);
+        throw new ConfigConflictError(
+          `config not saved to ${this.#file}: it was rolled back after this save was decided, and stays rolled back; this store now serves the rollback, decide again from it`,
+        );
+      }
+      if (found.kind === 'invalid') {
+        if (!rollback && !overwriteInvalid) {
+          const error = new MigrationConfigError(found.error.issues);
+          error.message = `${found.error.message}; not replaced by a save that is not a rollback: fix the file, roll back, or save with { overwriteInvalid: true }`;
+          throw error;
+        }
+        this.#logger.warn({ path: this.#file, issues: found.error.issues, config }, 'config file held no valid config; replaced by this save');
+      }
+      const stats = await writeFileAtomic(target, serialize(config), found.kind === 'missing' ? {} : { mode: found.mode });
+      this.#signature = signatureOf(stats);
+    } finally {
+      await release();
     }
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (err) {
-      const reason = text.trim() === '' ? 'the file is empty' : (err as Error).message;
-      return { kind: 'invalid', text, error: this.#configError([{ path: '(root)', message: `is not valid JSON: ${reason}` }]) };
-    }
-    try {
-      return { kind: 'ok', config: parseMigrationConfig(value) };
-    } catch (err) {
-      if (!(err instanceof MigrationConfigError)) throw err;
-      return { kind: 'invalid', text, error: this.#configError(err.issues) };
-    }
+    this.#config = config;
+    this.#lastProblem = undefined;
+    notifyListeners([...this.#listeners], config, this.#logger);
   }
 
-  #configError(issues: readonly ConfigIssue[]): MigrationConfigError {
-    const error = new MigrationConfigError(issues);
-    const where = `invalid config in ${this.#file}:`;
-    error.message = error.message.replace('invalid config:', where);
-    return error;
-  }
-
-  #tempPath(): string {
-    return path.join(this.#dir, `${this.#base}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  /** Serves a config read from the file; notifies when it differs. */
+  #serve(config: MigrationConfig, signature: string): void {
+    this.#signature = signature;
+    this.#lastProblem = undefined;
+    if (sameConfig(config, this.#config)) return;
+    const before = this.#config;
+    this.#config = config;
+    this.#logger.info({ path: this.#file, before, after: config }, 'config changed in file');
+    notifyListeners([...this.#listeners], config, this.#logger);
   }
 
   /** Writes the first config without clobbering a file another process created meanwhile. */
-  #createSync(config: MigrationConfig): MigrationConfig {
-    fs.mkdirSync(this.#dir, { recursive: true });
-    const temp = this.#tempPath();
+  #createSync(config: MigrationConfig): [MigrationConfig, string | undefined] {
+    const target = resolveWriteTarget(this.#file);
+    const dir = path.dirname(target);
+    fs.mkdirSync(dir, { recursive: true });
+    const temp = path.join(dir, `${path.basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
     try {
       const fd = fs.openSync(temp, 'wx');
+      let signature: string;
       try {
         fs.writeFileSync(fd, serialize(config));
         fs.fsyncSync(fd);
+        signature = signatureOf(fs.fstatSync(fd, { bigint: true }));
       } finally {
         fs.closeSync(fd);
       }
       try {
         // link fails with EEXIST where rename would overwrite: the first creator wins.
-        fs.linkSync(temp, this.#file);
+        fs.linkSync(temp, target);
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (code !== 'EEXIST') {
-          fs.renameSync(temp, this.#file);
+          fs.renameSync(temp, target);
         } else {
-          const read = this.#read();
+          const read = readConfigFileSync(this.#file);
           if (read.kind === 'invalid') throw read.error;
-          if (read.kind === 'ok') return read.config;
-          fs.renameSync(temp, this.#file);
+          if (read.kind === 'ok') return [read.config, read.signature];
+          fs.renameSync(temp, target);
         }
       }
-      this.#fsyncDirSync();
-      return config;
+      fsyncDirSync(dir);
+      // A hard link shares the inode, so the signature read back is the one written.
+      return [config, signature];
     } finally {
       fs.rmSync(temp, { force: true });
     }
-  }
-
-  #writeAtomic(config: MigrationConfig): Promise<void> {
-    return writeFileAtomic(this.#file, serialize(config));
-  }
-
-  #fsyncDirSync(): void {
-    try {
-      const fd = fs.openSync(this.#dir, 'r');
-      try {
-        fs.fsyncSync(fd);
-      } finally {
-        fs.closeSync(fd);
-      }
-    } catch {
-      // best effort
-    }
-  }
-
-  // The directory, not the file: rename gives the file a new inode, which a file watch would lose.
-  #startWatching(): void {
-    try {
-      this.#watcher = fs.watch(this.#dir, { persistent: false }, (_event, filename) => {
-        if (filename !== null && filename.toString() !== this.#base) return;
-        this.#scheduleReload();
-      });
-    } catch (err) {
-      this.#logger.warn({ err, path: this.#file }, 'config file cannot be watched; changes by other processes will not be picked up');
-      return;
-    }
-    this.#watcher.on('error', (err) => {
-      this.#logger.warn({ err, path: this.#file }, 'config file watch failed; changes by other processes will not be picked up');
-      this.#watcher?.close();
-      this.#watcher = undefined;
-    });
   }
 
   #scheduleReload(): void {
@@ -271,22 +310,23 @@ export class FileConfigStore implements ConfigStore {
     this.#debounce = setTimeout(() => {
       this.#debounce = undefined;
       // Queued behind saves, so our own write is already current() when we read it back.
-      void this.#enqueue(async () => this.#reload());
+      void this.#enqueue(() => this.#reload());
     }, this.#debounceMs);
     this.#debounce.unref();
   }
 
-  #reload(): void {
+  async #reload(): Promise<void> {
     if (this.#closed) return;
-    let read: ReadResult;
+    let read: ConfigFileRead;
     try {
-      read = this.#read();
+      read = await readConfigFile(this.#file);
     } catch (err) {
       this.#refuse(`unreadable:${String(err)}`, () =>
         this.#logger.error({ err, path: this.#file }, 'config file could not be read; keeping the last good config'),
       );
       return;
     }
+    if (this.#closed) return;
     if (read.kind === 'missing') {
       this.#refuse('missing', () =>
         this.#logger.warn({ path: this.#file, config: this.#config }, 'config file was deleted; keeping the last good config'),
@@ -294,7 +334,7 @@ export class FileConfigStore implements ConfigStore {
       return;
     }
     if (read.kind === 'invalid') {
-      this.#refuse(`invalid:${read.text}`, () =>
+      this.#refuse(`invalid:${read.problem}`, () =>
         this.#logger.error(
           { path: this.#file, issues: read.error.issues, config: this.#config },
           `config file refused, keeping the last good config: ${read.error.message}`,
@@ -302,12 +342,7 @@ export class FileConfigStore implements ConfigStore {
       );
       return;
     }
-    this.#lastProblem = undefined;
-    if (sameConfig(read.config, this.#config)) return;
-    const before = this.#config;
-    this.#config = read.config;
-    this.#logger.info({ path: this.#file, before, after: read.config }, 'config changed in file');
-    notifyListeners([...this.#listeners], read.config, this.#logger);
+    this.#serve(read.config, read.signature);
   }
 
   #refuse(problem: string, log: () => void): void {
@@ -319,4 +354,18 @@ export class FileConfigStore implements ConfigStore {
 
 function serialize(config: MigrationConfig): string {
   return `${JSON.stringify(config, null, 2)}\n`;
+}
+
+// A rename is durable only once its directory entry is; some platforms cannot fsync a directory.
+function fsyncDirSync(dir: string): void {
+  try {
+    const fd = fs.openSync(dir, 'r');
+    try {
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    // best effort
+  }
 }

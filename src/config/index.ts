@@ -1,7 +1,9 @@
 export type { ConfigProvider, ConfigStore } from './config-provider.js';
 export { isConfigProvider, isConfigStore, staticConfig } from './config-provider.js';
-export type { FileConfigStoreOptions } from './file-config-store.js';
+export { ConfigConflictError } from './config-conflict.js';
+export type { FileConfigStoreOptions, FileSaveOptions } from './file-config-store.js';
 export { FileConfigStore } from './file-config-store.js';
+export type { InMemoryConfigStoreOptions } from './in-memory-config-store.js';
 export { InMemoryConfigStore } from './in-memory-config-store.js';
 export type { ConfigIssue, MigrationConfig } from './migration-config.js';
 export { MigrationConfigError, migrationConfigSchema, parseMigrationConfig } from './migration-config.js';

@@ -12,9 +12,10 @@ export type Arm = 'old' | 'new';
  * - `bucket`: the key's bucket decided (canary);
  * - `full`: 100 %, every key to new;
  * - `shadow`: shadow mode, old serves;
- * - `rolled-back`: this glue rolled back and its store has not answered yet.
+ * - `rolled-back`: this glue rolled back and its store has not confirmed it yet;
+ * - `hash-failed`: the hasher threw or returned something that is not a bucket, so old serves.
  */
-export type RouteReason = 'disabled' | 'missing-key' | 'bucket' | 'full' | 'shadow' | 'rolled-back';
+export type RouteReason = 'disabled' | 'missing-key' | 'bucket' | 'full' | 'shadow' | 'rolled-back' | 'hash-failed';
 
 /** Emitted once per call: which side serves it and why. */
 export interface RouteEvent {

@@ -42,6 +42,8 @@ export interface ShadowStats {
   readonly inputMutations: number;
   /** mismatched / compared, 0 when nothing was compared. */
   readonly mismatchRate: number;
+  /** True in A/A mode (old shadowed against itself): mismatches are the comparator's noise, not new's. */
+  readonly aa: boolean;
   readonly window: {
     readonly compared: number;
     readonly mismatched: number;
@@ -67,4 +69,10 @@ export interface MigrationStats {
   readonly fallbacks: number;
   /** Effective rollbacks made by this glue. */
   readonly rollbacks: number;
+  /**
+   * Calls served by old because they had no usable routing key (none, or
+   * not a non-empty string or finite number) where the phase needed one to
+   * route (canary) or to shadow a share of keys. Set `routingKey` when this grows.
+   */
+  readonly missingKeys: number;
 }

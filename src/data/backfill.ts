@@ -4,15 +4,21 @@ import { describeValue, InvalidOptionError } from '../errors.js';
 import type { Clock } from '../observe/clock.js';
 import type { Logger } from '../observe/logger.js';
 import { safeLogger } from '../observe/logger.js';
+import type { BoundedCall } from './bounded-call.js';
+import { boundedCaller, defaultCallTimeoutMs } from './bounded-call.js';
 import type { CheckpointStore } from './checkpoint-store.js';
-import { keyId } from './keys.js';
+import type { CompareKeys } from './keys.js';
+import { compareKeys as defaultCompareKeys, keyId } from './keys.js';
 import type { Sleep } from './options.js';
 import { optionalFunction, optionalPositiveNumber, positiveInteger, requireFunction, requireObject, resolveClock } from '../options.js';
-import { optionalSignal, realSleep, requireRepository, throwIfAborted } from './options.js';
+import { optionalSignal, realSleep, requireRepository, resolveKeyOrder, throwIfAborted } from './options.js';
+import { rejectUnknownOptions } from './known-options.js';
+import type { PageSource } from './read-page.js';
+import { readPage } from './read-page.js';
 import type { Repository } from './repository.js';
 import type { TombstoneStore } from './tombstone-store.js';
 
-/** What a throttle hook answers: `false` or `0` go on; `true` waits `throttleDelayMs` and asks again; a number of ms waits that long and asks again. */
+/** What a throttle hook answers: `false` or a number of ms of 0 or less go on; `true` waits `throttleDelayMs` and asks again; a positive number of ms waits that long and asks again. */
 export type ThrottleAnswer = boolean | number;
 
 /** Reported after each batch. */
@@ -53,15 +59,33 @@ export interface BackfillOptions<E, K> {
   readonly batchSize?: number;
   /** Progress is saved here after each batch is written, and resumed from. @default none (starts from the beginning) */
   readonly checkpoint?: CheckpointStore;
-  /** Aborting stops before the next batch; the promise rejects with AbortedError (code ERR_ABORTED). */
+  /**
+   * Aborting stops at once, even inside a pending store call; the promise
+   * rejects with AbortedError (code ERR_ABORTED). The batch in flight may be
+   * partly written: the checkpoint still points before it, so a resume
+   * redoes it (insert-if-absent finds its rows in place).
+   */
   readonly signal?: AbortSignal;
-  /** Called after each batch. A listener that throws is logged. */
+  /** Called after each batch, not awaited. A listener that throws (or returns a promise that rejects) is logged. */
   readonly onProgress?: (progress: BackfillProgress<K>) => void;
-  /** Upper bound on rows read per second, averaged over the run. @default none */
+  /**
+   * Upper bound on rows read per second, averaged over the run. The pause
+   * after a batch that ran ahead is a real timer: it ends only when the
+   * event loop turns. A loop in the same process that awaits only promises
+   * settled without I/O (PGlite, in-memory stores) never lets a timer fire
+   * and stalls the backfill for as long as it runs: in such a loop, yield
+   * once per iteration with `await setImmediate()` from `node:timers/promises`.
+   * @default none
+   */
   readonly maxRowsPerSecond?: number;
-  /** Asked before each batch whether to slow down (e.g. the target's p99 or the event loop's lag is too high); see ThrottleAnswer. */
+  /**
+   * Asked before each batch whether to slow down (e.g. the target's p99 or
+   * the event loop's lag is too high); see ThrottleAnswer. Bounded by
+   * `timeoutMs`; a throw, a rejection or an answer other than a boolean or
+   * a finite number of ms up to 2147483647 fails the run (resumable).
+   */
   readonly throttle?: () => ThrottleAnswer | Promise<ThrottleAnswer>;
-  /** How long to wait when `throttle` answers `true`, in ms. @default 100 */
+  /** How long to wait when `throttle` answers `true`, in ms; a real timer, like `maxRowsPerSecond`'s pause. @default 100 */
   readonly throttleDelayMs?: number;
   /**
    * When `to` already holds the key: `false` leaves it (a dual write put it
@@ -81,7 +105,29 @@ export interface BackfillOptions<E, K> {
   readonly clock?: Clock;
   /** Waits between batches; inject a fake in tests. @default a real timer */
   readonly sleep?: Sleep;
+  /**
+   * The order `from` returns keys in. Each page must hold keys strictly
+   * greater than the last key of the page before, ascending by it: a store
+   * that ignores `afterKey` fails the run with ERR_INVALID_KEY instead of
+   * being read for ever. @default compareKeys (numbers numerically, strings by code point)
+   */
+  readonly compareKeys?: CompareKeys<K>;
+  /**
+   * The longest wait for one call to user code: a store, the checkpoint
+   * store, the tombstone store or `throttle`, in ms. A call still pending
+   * then fails the run with ERR_TIMEOUT (resumable from the checkpoint).
+   * @default 60000
+   */
+  readonly timeoutMs?: number;
 }
+
+const knownOptions: readonly (keyof BackfillOptions<unknown, unknown>)[] = [
+  'from', 'to', 'keyOf', 'batchSize', 'checkpoint', 'signal', 'onProgress', 'maxRowsPerSecond', 'throttle', 'throttleDelayMs',
+  'overwrite', 'versionOf', 'tombstones', 'totalRows', 'logger', 'clock', 'sleep', 'compareKeys', 'timeoutMs',
+];
+
+/** Longest wait setTimeout honours; longer ones fire at once. */
+const maxTimerMs = 2_147_483_647;
 
 interface BackfillState<K> {
   readonly kind: 'backfill';
@@ -101,6 +147,13 @@ interface Plan<E, K> {
   readonly decide: Decide<E>;
   readonly tombstones: TombstoneStore<K> | undefined;
   readonly same: Comparator<E>;
+  readonly call: BoundedCall;
+}
+
+/** A row of the batch and its key, computed once. */
+interface Keyed<E, K> {
+  readonly row: E;
+  readonly key: K;
 }
 
 /**
@@ -116,97 +169,147 @@ interface Plan<E, K> {
  */
 export async function backfill<E, K>(options: BackfillOptions<E, K>): Promise<BackfillResult<K>> {
   requireObject(options, 'the backfill options');
+  rejectUnknownOptions(options, knownOptions, 'backfill');
   const from = requireRepository(options.from, 'from');
   const to = requireRepository(options.to, 'to');
   const keyOf = requireFunction(options.keyOf, 'keyOf');
   const batchSize = positiveInteger(options.batchSize, 'batchSize', 1000);
   const maxRowsPerSecond = optionalPositiveNumber(options.maxRowsPerSecond, 'maxRowsPerSecond');
   const throttle = optionalFunction(options.throttle, 'throttle');
-  const throttleDelayMs = optionalPositiveNumber(options.throttleDelayMs, 'throttleDelayMs') ?? 100;
+  const throttleDelayMs = waitMs(optionalPositiveNumber(options.throttleDelayMs, 'throttleDelayMs') ?? 100, 'throttleDelayMs');
   const onProgress = optionalFunction(options.onProgress, 'onProgress');
   const totalRows = optionalPositiveNumber(options.totalRows, 'totalRows');
   const signal = optionalSignal(options.signal);
   const clock = resolveClock(options.clock);
   const sleep = optionalFunction(options.sleep, 'sleep') ?? realSleep;
+  const givenOrder = optionalFunction(options.compareKeys, 'compareKeys');
+  const timeoutMs = waitMs(optionalPositiveNumber(options.timeoutMs, 'timeoutMs') ?? defaultCallTimeoutMs, 'timeoutMs');
   const logger = safeLogger(options.logger);
   const checkpoint = options.checkpoint;
-  if (checkpoint !== undefined && (typeof checkpoint.load !== 'function' || typeof checkpoint.save !== 'function')) {
+  if (checkpoint !== undefined && (typeof checkpoint?.load !== 'function' || typeof checkpoint.save !== 'function')) {
     throw new InvalidOptionError('checkpoint', `must be a CheckpointStore (load, save, clear), got ${describeValue(checkpoint)}`);
   }
   const tombstones = options.tombstones;
-  if (tombstones !== undefined && typeof tombstones.has !== 'function') {
+  if (tombstones !== undefined && typeof tombstones?.has !== 'function') {
     throw new InvalidOptionError('tombstones', `must be a TombstoneStore (add, remove, has, clear), got ${describeValue(tombstones)}`);
   }
-  const plan: Plan<E, K> = { from, to, keyOf, decide: resolveDecide(options), tombstones, same: toComparator<E>(undefined) };
+  const call = boundedCaller('backfill', timeoutMs, signal);
+  const plan: Plan<E, K> = { from, to, keyOf, decide: resolveDecide(options), tombstones, same: toComparator<E>(undefined), call };
 
-  let state = parseState<K>(checkpoint === undefined ? undefined : await checkpoint.load());
+  throwIfAborted(signal, 'backfill');
+  const compare = await resolveKeyOrder(givenOrder, from, 'from', call, true);
+  const source: PageSource<E, K> = { store: from, option: 'from', keyOf, compare, call };
+  let state = parseState<K>(checkpoint === undefined ? undefined : await call('checkpoint.load', () => checkpoint.load()));
   if (state.done) return resultOf(state);
   const start = clock.now();
   let readThisRun = 0;
 
   for (;;) {
     throwIfAborted(signal, 'backfill');
-    if (throttle !== undefined) await waitForThrottle(throttle, throttleDelayMs, sleep, signal);
-    const rows = await from.getBatch(state.lastKey, batchSize);
-    if (rows.length === 0) {
+    if (throttle !== undefined) await waitForThrottle(throttle, throttleDelayMs, sleep, signal, call);
+    const page = await readPage(source, state.lastKey, batchSize);
+    if (page.rows.length === 0) {
       state = { ...state, done: true };
-      await checkpoint?.save(state);
+      await saveCheckpoint(checkpoint, state, call);
       break;
     }
     throwIfAborted(signal, 'backfill');
-    const outcome = await copyBatch(plan, rows);
-    const last = rows[rows.length - 1] as E;
+    const batch = page.rows.map((row, i) => ({ row, key: page.keys[i] as K }));
+    const outcome = await copyBatch(plan, batch);
     state = {
       kind: 'backfill',
-      lastKey: keyOf(last),
+      lastKey: page.keys[page.keys.length - 1] as K,
       copied: state.copied + outcome.copied,
       skipped: state.skipped + outcome.skipped,
       batches: state.batches + 1,
       done: false,
     };
     // Only after the batch is written: a crash before this line redoes the batch, never skips it.
-    await checkpoint?.save(state);
-    readThisRun += rows.length;
+    await saveCheckpoint(checkpoint, state, call);
+    readThisRun += page.rows.length;
     const elapsedMs = clock.now() - start;
     if (onProgress !== undefined) report(onProgress, progressOf(state, readThisRun, elapsedMs, totalRows), logger);
     if (maxRowsPerSecond !== undefined) {
-      const wait = (readThisRun * 1000) / maxRowsPerSecond - elapsedMs;
-      if (wait > 0) await sleep(wait, signal);
+      const wait = Math.min((readThisRun * 1000) / maxRowsPerSecond - elapsedMs, maxTimerMs);
+      if (wait > 0) await pause(sleep, wait, signal, clock, logger);
     }
   }
   logger.info({ copied: state.copied, skipped: state.skipped, batches: state.batches }, 'backfill done');
   return resultOf(state);
 }
 
-async function copyBatch<E, K>(plan: Plan<E, K>, rows: readonly E[]): Promise<{ copied: number; skipped: number }> {
-  const { to, keyOf, decide, tombstones } = plan;
-  const dead = tombstones === undefined ? new Set<string>() : new Set((await tombstones.has(rows.map(keyOf))).map(keyId));
-  const live = rows.filter((row) => !dead.has(keyId(keyOf(row))));
-  const inserted: E[] = [];
-  const saved: E[] = [];
-  let rest: readonly E[] = live;
-  if (decide !== 'always' && to.bulkInsert !== undefined && live.length > 0) {
-    const keys = new Set((await to.bulkInsert(live)).map(keyId));
-    for (const row of live) if (keys.has(keyId(keyOf(row)))) inserted.push(row);
-    rest = decide === 'never' ? [] : live.filter((row) => !keys.has(keyId(keyOf(row))));
+async function saveCheckpoint<K>(checkpoint: CheckpointStore | undefined, state: BackfillState<K>, call: BoundedCall): Promise<void> {
+  if (checkpoint !== undefined) await call('checkpoint.save', () => checkpoint.save(state));
+}
+
+/**
+ * Sleeps `ms`, then warns when the pause overran badly: the event loop was
+ * blocked (a loop that awaits without yielding, or synchronous work), which
+ * also stalls every timer the application has.
+ */
+async function pause(sleep: Sleep, ms: number, signal: AbortSignal | undefined, clock: Clock, logger: Logger): Promise<void> {
+  const before = clock.now();
+  await sleep(ms, signal);
+  const slept = clock.now() - before;
+  if (slept > ms + Math.max(1000, ms)) {
+    logger.warn(
+      { expectedMs: Math.round(ms), sleptMs: Math.round(slept) },
+      'backfill: a pause overran; the event loop was blocked (a loop that awaits without yielding starves timers: yield with setImmediate)',
+    );
   }
-  for (const row of rest) {
+}
+
+/** A wait option as a timer delay: at most 2147483647 ms, which setTimeout honours. */
+function waitMs(value: number, option: string): number {
+  if (value > maxTimerMs) throw new InvalidOptionError(option, `must be at most ${maxTimerMs} ms, got ${value}`);
+  return value;
+}
+
+async function copyBatch<E, K>(plan: Plan<E, K>, batch: readonly Keyed<E, K>[]): Promise<{ copied: number; skipped: number }> {
+  const { to, decide, call } = plan;
+  const dead = await tombstoned(plan, batch.map((entry) => entry.key));
+  const live = batch.filter((entry) => !dead.has(keyId(entry.key)));
+  const inserted: Keyed<E, K>[] = [];
+  const saved: Keyed<E, K>[] = [];
+  let rest: readonly Keyed<E, K>[] = live;
+  const bulkInsert = to.bulkInsert;
+  if (decide !== 'always' && bulkInsert !== undefined && live.length > 0) {
+    const returned: unknown = await call('to.bulkInsert', () => bulkInsert.call(to, live.map((entry) => entry.row)));
+    if (!Array.isArray(returned)) {
+      throw new InvalidOptionError('to', `breaks the Repository contract: bulkInsert resolved with ${describeValue(returned)}, not an array of the keys it inserted`);
+    }
+    const keys = new Set(returned.map(keyId));
+    for (const entry of live) if (keys.has(keyId(entry.key))) inserted.push(entry);
+    rest = decide === 'never' ? [] : live.filter((entry) => !keys.has(keyId(entry.key)));
+  }
+  for (const entry of rest) {
     if (decide === 'always') {
-      await to.save(row);
-      saved.push(row);
+      await call('to.save', () => to.save(entry.row));
+      saved.push(entry);
       continue;
     }
-    const existing = await to.get(keyOf(row));
+    const existing = await call('to.get', () => to.get(entry.key));
     // Absent after a refused bulkInsert means a delete raced us: leave the key to the dual write.
-    if (existing === undefined ? to.bulkInsert === undefined : decide !== 'never' && decide(existing, row)) {
-      await to.save(row);
-      saved.push(row);
+    if (existing === undefined ? bulkInsert === undefined : decide !== 'never' && decide(existing, entry.row)) {
+      await call('to.save', () => to.save(entry.row));
+      saved.push(entry);
     }
   }
   let copied = inserted.length + saved.length;
   const undone = await settleRaces(plan, inserted, saved);
   copied -= undone;
-  return { copied, skipped: rows.length - copied };
+  return { copied, skipped: batch.length - copied };
+}
+
+/** The ids (keyId) of the keys that carry a tombstone. */
+async function tombstoned<E, K>(plan: Plan<E, K>, keys: readonly K[]): Promise<Set<string>> {
+  const { tombstones, call } = plan;
+  if (tombstones === undefined || keys.length === 0) return new Set();
+  const dead: unknown = await call('tombstones.has', () => tombstones.has(keys));
+  if (!Array.isArray(dead)) {
+    throw new InvalidOptionError('tombstones', `breaks the TombstoneStore contract: has resolved with ${describeValue(dead)}, not an array of keys`);
+  }
+  return new Set(dead.map(keyId));
 }
 
 /**
@@ -216,24 +319,22 @@ async function copyBatch<E, K>(plan: Plan<E, K>, rows: readonly E[]): Promise<{ 
  * with `save` is compared with `from`'s current row, and re-copied (or
  * removed) when it changed meanwhile. Returns how many rows it removed.
  */
-async function settleRaces<E, K>(plan: Plan<E, K>, inserted: readonly E[], saved: readonly E[]): Promise<number> {
-  const { from, to, keyOf, tombstones, same } = plan;
+async function settleRaces<E, K>(plan: Plan<E, K>, inserted: readonly Keyed<E, K>[], saved: readonly Keyed<E, K>[]): Promise<number> {
+  const { from, to, same, call } = plan;
   let removed = 0;
-  const written = [...inserted, ...saved];
-  const dead = tombstones === undefined || written.length === 0 ? new Set<string>() : new Set((await tombstones.has(written.map(keyOf))).map(keyId));
-  for (const row of inserted) {
-    if (!dead.has(keyId(keyOf(row)))) continue;
-    await to.delete(keyOf(row));
+  const dead = await tombstoned(plan, [...inserted, ...saved].map((entry) => entry.key));
+  for (const { key } of inserted) {
+    if (!dead.has(keyId(key))) continue;
+    await call('to.delete', () => to.delete(key));
     removed += 1;
   }
-  for (const row of saved) {
-    const key = keyOf(row);
-    const current = dead.has(keyId(key)) ? undefined : await from.get(key);
+  for (const { row, key } of saved) {
+    const current = dead.has(keyId(key)) ? undefined : await call('from.get', () => from.get(key));
     if (current === undefined) {
-      await to.delete(key);
+      await call('to.delete', () => to.delete(key));
       removed += 1;
     } else if (!same.compare({ ok: true, value: current }, { ok: true, value: row }).equal) {
-      await to.save(current);
+      await call('to.save', () => to.save(current));
     }
   }
   return removed;
@@ -265,11 +366,15 @@ async function waitForThrottle(
   delayMs: number,
   sleep: Sleep,
   signal: AbortSignal | undefined,
+  call: BoundedCall,
 ): Promise<void> {
   for (;;) {
-    const answer = await throttle();
-    const wait = answer === true ? delayMs : typeof answer === 'number' && Number.isFinite(answer) && answer > 0 ? answer : 0;
-    if (wait === 0) return;
+    const answer: unknown = await call('throttle', throttle);
+    const wait = answer === true ? delayMs : answer === false ? 0 : answer;
+    if (typeof wait !== 'number' || !Number.isFinite(wait) || wait > maxTimerMs) {
+      throw new InvalidOptionError('throttle', `must answer true, false or a number of ms up to ${maxTimerMs}, answered ${describeValue(answer)}`);
+    }
+    if (wait <= 0) return;
     await sleep(wait, signal);
     throwIfAborted(signal, 'backfill');
   }
@@ -285,7 +390,11 @@ function progressOf<K>(state: BackfillState<K>, readThisRun: number, elapsedMs: 
 
 function report<K>(onProgress: (progress: BackfillProgress<K>) => void, progress: BackfillProgress<K>, logger: Logger): void {
   try {
-    onProgress(progress);
+    const result: unknown = onProgress(progress);
+    // An async listener: its rejection must not become an unhandled one.
+    if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') {
+      Promise.resolve(result).catch((err: unknown) => logger.warn({ err }, 'backfill onProgress rejected'));
+    }
   } catch (err) {
     logger.warn({ err }, 'backfill onProgress threw');
   }
@@ -304,7 +413,8 @@ function parseState<K>(value: unknown): BackfillState<K> {
     typeof state.copied !== 'number' ||
     typeof state.skipped !== 'number' ||
     typeof state.batches !== 'number' ||
-    typeof state.done !== 'boolean'
+    typeof state.done !== 'boolean' ||
+    !(state.lastKey === null || typeof state.lastKey === 'string' || (typeof state.lastKey === 'number' && Number.isFinite(state.lastKey)))
   ) {
     throw new InvalidOptionError('checkpoint', `holds something other than a backfill checkpoint: ${describeValue(value)}`);
   }

@@ -8,6 +8,7 @@ export type {
   DualWriteEvents,
   DualWriteStats,
   ReadFallbackEvent,
+  RepairLogFailureEvent,
   RepairResult,
   SecondaryFailureEvent,
   ShadowReadErrorEvent,

@@ -1,3 +1,5 @@
+import { describeValue, MigrationGlueError } from '../errors.js';
+
 /** Orders two keys: negative when `a` sorts first, 0 when equal, positive otherwise. */
 export type CompareKeys<K> = (a: K, b: K) => number;
 
@@ -32,6 +34,23 @@ function compareCodePoints(a: string, b: string): number {
     return ca - cb;
   }
   return a.length - b.length;
+}
+
+/**
+ * Returns `key` when it is a usable key (a string, a finite number or a
+ * bigint); rejects anything else with ERR_INVALID_KEY naming `what` produced it.
+ */
+export function requireKey<K>(key: K, what: string): K {
+  if (typeof key === 'string' || typeof key === 'bigint' || (typeof key === 'number' && Number.isFinite(key))) return key;
+  throw new MigrationGlueError('ERR_INVALID_KEY', `${what} must be a string, a finite number or a bigint, got ${safeDescribe(key)}`);
+}
+
+function safeDescribe(value: unknown): string {
+  try {
+    return describeValue(value);
+  } catch {
+    return 'a revoked Proxy';
+  }
 }
 
 /** A string that identifies a key in a Map: `1` and `'1'` stay distinct. */

@@ -26,9 +26,19 @@ export interface LoggedRepair<K> extends RepairEntry<K> {
  * them across restarts. Keys must survive JSON (strings or numbers).
  */
 export interface RepairLog<K> {
-  /** Records an entry. Called on the write path, after the secondary failed; a rejection reaches the caller as RepairLogError. */
+  /**
+   * Records an entry. Called on the write path after the secondary failed (and
+   * after a write reached old alone while the key had an entry), bounded by
+   * `secondaryTimeoutMs`. A rejection or no answer never reaches the caller:
+   * the entry is kept in memory, and the failure logged, counted and emitted
+   * (`repairLogFailure`).
+   */
   append(entry: RepairEntry<K>): Promise<void>;
-  /** Up to `limit` entries with ids greater than `afterId` (from the first when null), oldest first. Called by `repair()`. */
+  /**
+   * Up to `limit` entries with ids greater than `afterId` (from the first when
+   * null), oldest first. Called by `repair()`, and once by the first write in
+   * preparation (to learn which keys have entries).
+   */
   list(afterId: number | null, limit: number): Promise<readonly LoggedRepair<K>[]>;
   /** Removes the entries with these ids; unknown ids are ignored. Called by `repair()` after a successful replay. */
   remove(ids: readonly number[]): Promise<void>;

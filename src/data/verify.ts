@@ -1,14 +1,18 @@
 import type { ComparatorLike } from '../compare/to-comparator.js';
 import { toComparator } from '../compare/to-comparator.js';
-import { describeValue, InvalidOptionError, MigrationGlueError } from '../errors.js';
+import { describeValue, InvalidOptionError } from '../errors.js';
 import type { Logger } from '../observe/logger.js';
 import { safeLogger } from '../observe/logger.js';
+import type { BoundedCall } from './bounded-call.js';
+import { boundedCaller, defaultCallTimeoutMs } from './bounded-call.js';
 import type { CheckpointStore } from './checkpoint-store.js';
 import type { CompareKeys } from './keys.js';
-import { compareKeys as defaultCompareKeys } from './keys.js';
 import type { Sleep } from './options.js';
-import { nonNegativeInteger, optionalBoolean, optionalFunction, positiveInteger, requireFunction, requireObject } from '../options.js';
-import { optionalSignal, realSleep, requireRepository, throwIfAborted } from './options.js';
+import { nonNegativeInteger, optionalBoolean, optionalFunction, optionalPositiveNumber, positiveInteger, requireFunction, requireObject } from '../options.js';
+import { rejectUnknownOptions } from './known-options.js';
+import { optionalSignal, realSleep, requireRepository, resolveKeyOrder, throwIfAborted } from './options.js';
+import type { PageSource } from './read-page.js';
+import { readPage } from './read-page.js';
 import type { Repository } from './repository.js';
 
 /** A count of keys and the first of them, up to `maxListed`. */
@@ -61,21 +65,38 @@ export interface VerifyOptions<E, K> {
   readonly deleteExtra?: boolean;
   /** How many keys each list holds; counts stay exact. @default 100 */
   readonly maxListed?: number;
-  /** Re-check of differences while live writes go on; `false` reports the first read. @default { attempts: 2, delayMs: 100 } */
+  /**
+   * Re-check of differences while live writes go on; `false` reports the
+   * first read. The wait before a re-read is a real timer: a loop in the same
+   * process that awaits without ever yielding to the event loop stalls it
+   * (yield there with `await setImmediate()` from `node:timers/promises`).
+   * @default { attempts: 2, delayMs: 100 }
+   */
   readonly recheck?: RecheckOptions | false;
   /** Progress is saved here after each batch of keys, and resumed from. @default none */
   readonly checkpoint?: CheckpointStore;
-  /** Aborting stops before the next key; the promise rejects with AbortedError (code ERR_ABORTED). */
+  /** Aborting stops at once, even inside a pending store call; the promise rejects with AbortedError (code ERR_ABORTED). */
   readonly signal?: AbortSignal;
   /** The order both stores return keys in. @default compareKeys (numbers numerically, strings by code point) */
   readonly compareKeys?: CompareKeys<K>;
-  /** Called after each batch of keys with the report so far. A listener that throws is logged. */
+  /** Called after each batch of keys with the report so far, not awaited. A listener that throws (or whose promise rejects) is logged. */
   readonly onProgress?: (report: VerifyReport<K>) => void;
   /** @default pino at `info` */
   readonly logger?: Logger;
   /** Waits before re-checks; inject a fake in tests. @default a real timer */
   readonly sleep?: Sleep;
+  /**
+   * The longest wait for one call to user code: a store or the checkpoint
+   * store, in ms. A call still pending then fails the run with ERR_TIMEOUT
+   * (resumable from the checkpoint). @default 60000
+   */
+  readonly timeoutMs?: number;
 }
+
+const knownOptions: readonly (keyof VerifyOptions<unknown, unknown>)[] = [
+  'old', 'new', 'keyOf', 'comparator', 'batchSize', 'repair', 'deleteExtra', 'maxListed', 'recheck', 'checkpoint', 'signal',
+  'compareKeys', 'onProgress', 'logger', 'sleep', 'timeoutMs',
+];
 
 interface VerifyState<K> extends VerifyReport<K> {
   readonly kind: 'verify';
@@ -99,11 +120,13 @@ const RECHECK_CONCURRENCY = 8;
  * short delay (up to `recheck.attempts` times) before it is reported, so rows
  * mid-write on a busy table are not called divergent.
  * @throws InvalidOptionError on a bad option; AbortedError (ERR_ABORTED) on abort;
- *   MigrationGlueError ERR_INVALID_KEY when a store returns keys out of `compareKeys` order;
- *   the stores' errors unchanged.
+ *   MigrationGlueError ERR_INVALID_KEY when a store returns keys out of `compareKeys` order
+ *   or not past the page before, or keyOf throws; ERR_TIMEOUT when a call to a store or the
+ *   checkpoint store outlasts `timeoutMs`; the stores' errors unchanged.
  */
 export async function verify<E, K>(options: VerifyOptions<E, K>): Promise<VerifyReport<K>> {
   requireObject(options, 'the verify options');
+  rejectUnknownOptions(options, knownOptions, 'verify');
   const oldStore = requireRepository(options.old, 'old');
   const newStore = requireRepository(options.new, 'new');
   const keyOf = requireFunction(options.keyOf, 'keyOf');
@@ -114,46 +137,47 @@ export async function verify<E, K>(options: VerifyOptions<E, K>): Promise<Verify
   const maxListed = nonNegativeInteger(options.maxListed, 'maxListed', 100);
   const recheck = resolveRecheck(options.recheck);
   const signal = optionalSignal(options.signal);
-  const compare = optionalFunction(options.compareKeys, 'compareKeys') ?? (defaultCompareKeys as CompareKeys<K>);
+  const givenOrder = optionalFunction(options.compareKeys, 'compareKeys');
   const onProgress = optionalFunction(options.onProgress, 'onProgress');
   const sleep = optionalFunction(options.sleep, 'sleep') ?? realSleep;
+  const timeoutMs = optionalPositiveNumber(options.timeoutMs, 'timeoutMs') ?? defaultCallTimeoutMs;
+  if (timeoutMs > 2_147_483_647) throw new InvalidOptionError('timeoutMs', `must be at most 2147483647 ms, got ${timeoutMs}`);
   const logger = safeLogger(options.logger);
   const checkpoint = options.checkpoint;
-  if (checkpoint !== undefined && (typeof checkpoint.load !== 'function' || typeof checkpoint.save !== 'function')) {
+  if (checkpoint !== undefined && (typeof checkpoint?.load !== 'function' || typeof checkpoint.save !== 'function')) {
     throw new InvalidOptionError('checkpoint', `must be a CheckpointStore (load, save, clear), got ${describeValue(checkpoint)}`);
   }
+  const call = boundedCaller('verify', timeoutMs, signal);
 
-  let state = parseState<K>(checkpoint === undefined ? undefined : await checkpoint.load());
+  throwIfAborted(signal, 'verify');
+  // Both cursors and the merge follow old's order.
+  const compare = await resolveKeyOrder(givenOrder, oldStore, 'old', call, false);
+  let state = parseState<K>(checkpoint === undefined ? undefined : await call('checkpoint.load', () => checkpoint.load()));
   if (state.done) return reportOf(state);
   const same = (a: E | undefined, b: E | undefined): boolean =>
     a === undefined || b === undefined ? a === b : comparator.compare({ ok: true, value: a }, { ok: true, value: b }).equal;
-  const oldCursor = new Cursor(oldStore, 'old', state.lastKey, batchSize, keyOf, compare);
-  const newCursor = new Cursor(newStore, 'new', state.lastKey, batchSize, keyOf, compare);
+  const oldCursor = new Cursor({ store: oldStore, option: 'old', keyOf, compare, call }, state.lastKey, batchSize);
+  const newCursor = new Cursor({ store: newStore, option: 'new', keyOf, compare, call }, state.lastKey, batchSize);
   let suspects: Suspect<E, K>[] = [];
   let checked = 0;
   let lastKey = state.lastKey;
 
   const flush = async (done: boolean): Promise<void> => {
-    const confirmed = await settle(suspects, recheck, { oldStore, newStore, same, sleep, signal });
+    const confirmed = await settle(suspects, recheck, { oldStore, newStore, same, sleep, signal, call });
     state = tally(state, confirmed, checked, suspects.length - confirmed.length, maxListed);
     for (const suspect of confirmed) {
       if (!repair) break;
-      if (suspect.old !== undefined) await newStore.save(suspect.old);
+      const row = suspect.old;
+      if (row !== undefined) await call('new.save', () => newStore.save(row));
       else if (!deleteExtra) continue;
-      else await newStore.delete(suspect.key);
+      else await call('new.delete', () => newStore.delete(suspect.key));
       state = { ...state, repaired: state.repaired + 1 };
     }
     state = { ...state, lastKey, done };
     suspects = [];
     checked = 0;
-    await checkpoint?.save(state);
-    if (onProgress !== undefined) {
-      try {
-        onProgress(reportOf(state));
-      } catch (err) {
-        logger.warn({ err }, 'verify onProgress threw');
-      }
-    }
+    if (checkpoint !== undefined) await call('checkpoint.save', () => checkpoint.save(state));
+    if (onProgress !== undefined) notifyProgress(onProgress, reportOf(state), logger);
   };
 
   for (;;) {
@@ -161,8 +185,8 @@ export async function verify<E, K>(options: VerifyOptions<E, K>): Promise<Verify
     const a = await oldCursor.peek();
     const b = await newCursor.peek();
     if (a === undefined && b === undefined) break;
-    const order = a === undefined ? 1 : b === undefined ? -1 : compare(keyOf(a), keyOf(b));
-    const key = order <= 0 ? keyOf(a as E) : keyOf(b as E);
+    const order = a === undefined ? 1 : b === undefined ? -1 : compare(a.key, b.key);
+    const key = order <= 0 ? (a as Keyed<E, K>).key : (b as Keyed<E, K>).key;
     const oldRow = order <= 0 ? oldCursor.take() : undefined;
     const newRow = order >= 0 ? newCursor.take() : undefined;
     if (!same(oldRow, newRow)) suspects.push({ key, old: oldRow, new: newRow });
@@ -189,6 +213,7 @@ async function settle<E, K>(
     same: (a: E | undefined, b: E | undefined) => boolean;
     sleep: Sleep;
     signal: AbortSignal | undefined;
+    call: BoundedCall;
   },
 ): Promise<Suspect<E, K>[]> {
   let open = [...suspects];
@@ -196,7 +221,7 @@ async function settle<E, K>(
     await io.sleep(recheck.delayMs, io.signal);
     throwIfAborted(io.signal, 'verify');
     await forEachLimited(open, RECHECK_CONCURRENCY, async (suspect) => {
-      const [o, n] = await Promise.all([io.oldStore.get(suspect.key), io.newStore.get(suspect.key)]);
+      const [o, n] = await Promise.all([io.call('old.get', () => io.oldStore.get(suspect.key)), io.call('new.get', () => io.newStore.get(suspect.key))]);
       suspect.old = o;
       suspect.new = n;
     });
@@ -230,48 +255,60 @@ async function forEachLimited<T>(items: readonly T[], limit: number, task: (item
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
-/** Reads one store page by page and checks it keeps its promise of ascending keys. */
+/** A row and its key. */
+interface Keyed<E, K> {
+  readonly row: E;
+  readonly key: K;
+}
+
+/** Reads one store page by page; readPage checks it keeps its promise of ascending keys. */
 class Cursor<E, K> {
-  #page: readonly E[] = [];
+  readonly #source: PageSource<E, K>;
+  readonly #batchSize: number;
+  #rows: readonly E[] = [];
+  #keys: readonly K[] = [];
   #at = 0;
   #after: K | null;
   #ended = false;
 
-  constructor(
-    readonly store: Repository<E, K>,
-    readonly side: 'old' | 'new',
-    after: K | null,
-    readonly batchSize: number,
-    readonly keyOf: (entity: E) => K,
-    readonly compare: CompareKeys<K>,
-  ) {
+  constructor(source: PageSource<E, K>, after: K | null, batchSize: number) {
+    this.#source = source;
     this.#after = after;
+    this.#batchSize = batchSize;
   }
 
-  async peek(): Promise<E | undefined> {
-    if (this.#at < this.#page.length) return this.#page[this.#at];
-    if (this.#ended) return undefined;
-    const page = await this.store.getBatch(this.#after, this.batchSize);
-    for (const row of page) {
-      const key = this.keyOf(row);
-      if (this.#after !== null && this.compare(key, this.#after) <= 0) {
-        throw new MigrationGlueError(
-          'ERR_INVALID_KEY',
-          `${this.side} returned key ${describeValue(key)} after ${describeValue(this.#after)}: its getBatch order differs from compareKeys (for text keys in PostgreSQL, use a "C" collation)`,
-        );
+  async peek(): Promise<Keyed<E, K> | undefined> {
+    if (this.#at >= this.#rows.length) {
+      if (this.#ended) return undefined;
+      const page = await readPage(this.#source, this.#after, this.#batchSize);
+      this.#rows = page.rows;
+      this.#keys = page.keys;
+      this.#at = 0;
+      if (page.rows.length === 0) {
+        this.#ended = true;
+        return undefined;
       }
-      this.#after = key;
+      this.#after = page.keys[page.keys.length - 1] as K;
     }
-    this.#page = page;
-    this.#at = 0;
-    if (page.length === 0) this.#ended = true;
-    return page[0];
+    return { row: this.#rows[this.#at] as E, key: this.#keys[this.#at] as K };
   }
 
   take(): E | undefined {
-    const row = this.#page[this.#at];
+    const row = this.#rows[this.#at];
     this.#at += 1;
     return row;
+  }
+}
+
+function notifyProgress<K>(onProgress: (report: VerifyReport<K>) => void, value: VerifyReport<K>, logger: Logger): void {
+  try {
+    const result: unknown = onProgress(value);
+    // An async listener: its rejection must not become an unhandled one.
+    if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') {
+      Promise.resolve(result).catch((err: unknown) => logger.warn({ err }, 'verify onProgress rejected'));
+    }
+  } catch (err) {
+    logger.warn({ err }, 'verify onProgress threw');
   }
 }
 
@@ -299,7 +336,9 @@ function parseState<K>(value: unknown): VerifyState<K> {
     return { kind: 'verify', lastKey: null, done: false, checked: 0, missing: emptyList, extra: emptyList, different: emptyList, repaired: 0, transient: 0 };
   }
   const state = value as Partial<VerifyState<K>>;
-  if (state.kind !== 'verify' || !('lastKey' in state) || typeof state.checked !== 'number' || typeof state.missing?.count !== 'number') {
+  const lastKey: unknown = state.lastKey;
+  const validKey = lastKey === null || typeof lastKey === 'string' || (typeof lastKey === 'number' && Number.isFinite(lastKey));
+  if (state.kind !== 'verify' || !validKey || typeof state.checked !== 'number' || typeof state.missing?.count !== 'number') {
     throw new InvalidOptionError('checkpoint', `holds something other than a verify checkpoint: ${describeValue(value)}`);
   }
   return state as VerifyState<K>;

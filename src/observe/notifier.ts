@@ -1,3 +1,4 @@
+import { InvalidOptionError, describeValue } from '../errors.js';
 import type { Logger } from './logger.js';
 
 /** Something a human should hear about: a rollback, a ramp step, an approval request, completion. */
@@ -12,18 +13,60 @@ export interface Notification {
 /** Where notifications go: a function, or an object with `notify`. May be async; its errors are logged. */
 export type Notifier = ((notification: Notification) => void | Promise<void>) | { notify(notification: Notification): void | Promise<void> };
 
-/** Sends to a Notifier; never throws or rejects (failures are logged). */
+/** Sends to a Notifier; never throws or rejects (failures are logged), and settles within its timeout. */
 export type NotifyFn = (notification: Notification) => Promise<void>;
 
-/** Normalises a Notifier once into a function that never throws. */
-export function toNotify(notifier: Notifier | undefined, logger: Logger): NotifyFn {
+/** How long the library waits for a notifier before carrying on without it, in ms of real time. */
+export const defaultNotifierTimeoutMs = 10_000;
+
+/**
+ * Checks a Notifier once and normalises it into a function that never
+ * throws, never rejects, and settles within `timeoutMs`: a notifier that
+ * throws, rejects or has not settled by then is logged (`error`) and the
+ * wait ends (a later failure is still logged). The timer keeps the process alive
+ * until then, so a script awaiting a rollback does not exit before it.
+ * @throws InvalidOptionError naming `option` when `notifier` is neither a function nor `{ notify(n) }`.
+ */
+export function toNotify(notifier: Notifier | undefined, logger: Logger, timeoutMs = defaultNotifierTimeoutMs, option = 'notifier'): NotifyFn {
   if (notifier === undefined) return async () => {};
-  const send = typeof notifier === 'function' ? notifier : notifier.notify.bind(notifier);
-  return async (notification) => {
+  const send = toSend(notifier, option);
+  return (notification) =>
+    new Promise<void>((resolve) => {
+      const context = { migration: notification.migration, notification: notification.kind };
+      const timer = setTimeout(() => {
+        logger.error({ ...context, timeoutMs }, `notifier did not settle within ${timeoutMs} ms; carrying on without it`);
+        resolve();
+      }, timeoutMs);
+      const settle = (err?: unknown, failed = false) => {
+        clearTimeout(timer);
+        if (failed) logger.error({ ...context, err }, 'notifier failed');
+        resolve();
+      };
+      let result: unknown;
+      try {
+        result = send(notification);
+      } catch (err) {
+        settle(err, true);
+        return;
+      }
+      // Promise.resolve also adopts a thenable, and turns a `then` getter that throws into a rejection.
+      Promise.resolve(result).then(
+        () => settle(),
+        (err: unknown) => settle(err, true),
+      );
+    });
+}
+
+function toSend(notifier: unknown, option: string): (notification: Notification) => unknown {
+  if (typeof notifier === 'function') return notifier as (notification: Notification) => unknown;
+  if (typeof notifier === 'object' && notifier !== null) {
+    let notify: unknown;
     try {
-      await send(notification);
-    } catch (err) {
-      logger.error({ err, notification: notification.kind, migration: notification.migration }, 'notifier failed');
+      notify = (notifier as { notify?: unknown }).notify;
+    } catch {
+      notify = undefined;
     }
-  };
+    if (typeof notify === 'function') return (notification) => notify.call(notifier, notification) as unknown;
+  }
+  throw new InvalidOptionError(option, `must be a function or an object with a notify(notification) method, got ${describeValue(notifier)}`);
 }

@@ -59,6 +59,8 @@ interface Published {
   readonly shadow: ShadowStats;
   readonly fallbacks: number;
   readonly rollbacks: number;
+  /** Absent in figures published by an older version: counted as 0. */
+  readonly missingKeys?: number;
 }
 
 /** The events a FleetStats forwards or makes; see `on`. */
@@ -308,6 +310,7 @@ export class FleetStats implements AnyGlue {
       shadow: local.shadow,
       fallbacks: local.fallbacks,
       rollbacks: local.rollbacks,
+      missingKeys: local.missingKeys,
     };
   }
 
@@ -376,6 +379,7 @@ export class FleetStats implements AnyGlue {
       shadow: sumShadow(all.map((p) => p.shadow)),
       fallbacks: all.reduce((sum, p) => sum + finite(p.fallbacks), 0),
       rollbacks: all.reduce((sum, p) => sum + finite(p.rollbacks), 0),
+      missingKeys: all.reduce((sum, p) => sum + finite(p.missingKeys), 0),
     };
   }
 }
@@ -431,6 +435,7 @@ function sumShadow(all: readonly ShadowStats[]): ShadowStats {
     inFlight: sum((s) => s.inFlight),
     inputMutations: sum((s) => s.inputMutations),
     mismatchRate: compared === 0 ? 0 : mismatched / compared,
+    aa: all.some((s) => safeGet(s, (x) => x.aa) === true),
     window: {
       compared: windowCompared,
       mismatched: windowMismatched,

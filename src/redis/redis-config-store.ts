@@ -5,10 +5,11 @@ import type { MigrationConfig } from '../config/migration-config.js';
 import { MigrationConfigError, isRolledBack, parseMigrationConfig, sameConfig } from '../config/migration-config.js';
 import { phases } from '../config/phases.js';
 import { InvalidOptionError, describeValue } from '../errors.js';
+import { undoesUnseenRollback } from '../config/config-conflict.js';
+import { describeSafely, readStoreOptions, requireListener, resolveStoreLogger } from '../config/store-options.js';
 import type { Clock } from '../observe/clock.js';
 import { systemClock } from '../observe/clock.js';
 import type { Logger } from '../observe/logger.js';
-import { safeLogger, silentLogger } from '../observe/logger.js';
 import { FleetError } from './fleet-error.js';
 import { requireRedis, requireString } from './options.js';
 
@@ -60,10 +61,20 @@ export interface SaveFence {
 export interface RedisSaveOptions {
   /** Save only while this lease is held (checked atomically with the write). */
   readonly fence?: SaveFence;
+  /**
+   * Replace the record even when the key holds no valid record (garbage written
+   * by hand or by another program): the operator's way out. Without it, only a
+   * rollback replaces an invalid record; any other save rejects with
+   * `ERR_INVALID_CONFIG` naming the key and what is wrong.
+   * @default false
+   */
+  readonly overwriteInvalid?: boolean;
 }
 
 /** The record kept in Redis under `key`, and published on each save. */
 interface StoredRecord {
+  /** The record as Redis holds it. */
+  readonly raw: string;
   readonly version: number;
   readonly savedAt: number;
   readonly rolledBack: boolean;
@@ -74,7 +85,9 @@ interface StoredRecord {
 // messages on the channel is the order of versions.
 // KEYS: config key, fence key (the config key again when unfenced).
 // ARGV: expected version, config JSON, savedAt, '1' when the config is a rollback,
-//       channel, fence token ('' when unfenced), '1' when the saver's own last config used new.
+//       channel, fence token ('' when unfenced), '1' when the saver's own last config used new,
+//       the exact record the saver holds ('' when none): anything else in the key, a
+//       newer record or garbage this instance refused, makes a non-rollback save fail.
 const SAVE_SCRIPT = `
 if ARGV[6] ~= '' and redis.call('GET', KEYS[2]) ~= ARGV[6] then return {-1} end
 local cur = redis.call('GET', KEYS[1])
@@ -89,7 +102,7 @@ if cur then
 end
 local isRollback = ARGV[4] == '1'
 local expected = tonumber(ARGV[1])
-if cur and not isRollback and curVersion ~= expected then return {0, curVersion, cur} end
+if cur and not isRollback and cur ~= ARGV[8] then return {0, curVersion, cur} end
 local version = math.max(curVersion, expected) + 1
 local rolledBack = false
 if isRollback then
@@ -105,7 +118,7 @@ local record = '{"version":' .. string.format('%d', version) .. ',"savedAt":' ..
   ',"rolledBack":' .. (rolledBack and 'true' or 'false') .. ',"config":' .. ARGV[2] .. '}'
 redis.call('SET', KEYS[1], record)
 redis.call('PUBLISH', ARGV[5], record)
-return {1, version, record}
+return {1, version, record, cur or ''}
 `;
 
 type Listener = (config: MigrationConfig) => void;
@@ -141,6 +154,8 @@ export class RedisConfigStore implements ConfigStore {
   readonly #detach: (() => void)[] = [];
   #config: MigrationConfig;
   #version = 0;
+  // The record in force exactly as Redis holds it: what a save compares the key with.
+  #raw = '';
   #savedAt: number | undefined;
   #rolledBack = false;
   #loaded = false;
@@ -157,10 +172,11 @@ export class RedisConfigStore implements ConfigStore {
    * background: see `ready()`).
    * @throws InvalidOptionError naming the bad option; MigrationConfigError for a bad `initial`.
    */
-  constructor(options: RedisConfigStoreOptions) {
-    if (typeof options !== 'object' || options === null) {
-      throw new InvalidOptionError('redis', `is required (an ioredis client), got options ${describeValue(options)}`);
+  constructor(given: RedisConfigStoreOptions) {
+    if (typeof given !== 'object' || (given as unknown) === null) {
+      throw new InvalidOptionError('redis', `is required (an ioredis client), got options ${describeSafely(given)}`);
     }
+    const options = readStoreOptions<RedisConfigStoreOptions>(given, 'the RedisConfigStore options');
     this.#redis = requireRedis(options.redis);
     this.#key = requireString(options.key, 'key', 'the Redis key of the config');
     this.#channel = options.channel === undefined ? `${this.#key}:changes` : requireString(options.channel, 'channel', 'a pub/sub channel');
@@ -169,7 +185,7 @@ export class RedisConfigStore implements ConfigStore {
       throw new InvalidOptionError('clock', `must have a now() method, got ${describeValue(clock)}`);
     }
     this.#clock = clock as Clock;
-    this.#logger = options.logger === undefined ? silentLogger : safeLogger(options.logger);
+    this.#logger = resolveStoreLogger(options.logger);
     this.#config = parseMigrationConfig(options.initial ?? phases.preparation());
 
     // Commands on our own connection wait for a reconnect however long it takes: a subscription must not be dropped.
@@ -244,6 +260,7 @@ export class RedisConfigStore implements ConfigStore {
 
   /** Calls `listener` after each change, saved here or by another instance; returns a function that stops it. */
   subscribe(listener: Listener): () => void {
+    requireListener(listener);
     if (this.#closed) return noop;
     this.#listeners.add(listener);
     return () => {
@@ -256,18 +273,27 @@ export class RedisConfigStore implements ConfigStore {
    * here, publishes it, then serves it and notifies listeners. Saves from this
    * instance run one at a time, in call order.
    * @throws MigrationConfigError on a bad config (nothing written).
-   * @throws FleetError `ERR_CONFLICT` when another instance saved first: the
-   *   store now serves that config; decide again and retry. Never for a rollback.
+   * @throws FleetError `ERR_CONFLICT` when another instance saved first, or when
+   *   the config was rolled back after this save was called: the store now serves
+   *   that config; decide again and retry. Never for a rollback.
+   * @throws MigrationConfigError when the key holds an invalid record and this save
+   *   is neither a rollback nor `overwriteInvalid` (the message names the key).
    * @throws FleetError `ERR_LEASE_LOST` when `options.fence` is not held.
    * @throws the Redis error when Redis could not be written (`current()` unchanged).
    */
   async save(config: MigrationConfig, options: RedisSaveOptions = {}): Promise<void> {
     const parsed = parseMigrationConfig(config);
-    const fence = options.fence;
-    if (fence !== undefined && (typeof fence.key !== 'string' || typeof fence.token !== 'string' || fence.token === '')) {
-      throw new InvalidOptionError('fence', `must be { key, token } with non-empty strings, got ${describeValue(fence)}`);
+    if (typeof options !== 'object' || options === null) {
+      throw new InvalidOptionError('options', `must be an object ({ fence?, overwriteInvalid? }), got ${describeSafely(options)}`);
     }
-    return this.#enqueue(() => this.#write(parsed, fence));
+    const fence = options.fence;
+    if (fence !== undefined && (typeof fence !== 'object' || fence === null || typeof fence.key !== 'string' || typeof fence.token !== 'string' || fence.token === '')) {
+      throw new InvalidOptionError('fence', `must be { key, token } with non-empty strings, got ${describeSafely(fence)}`);
+    }
+    const overwriteInvalid = options.overwriteInvalid === true;
+    // The view this save was decided from: a rollback applied after it must not be undone.
+    const seen = this.#loaded ? this.#version : undefined;
+    return this.#enqueue(() => this.#write(parsed, fence, seen, overwriteInvalid));
   }
 
   /** Unsubscribes, closes the pub/sub connection and drops every listener. Idempotent. `current()` keeps answering. */
@@ -289,9 +315,20 @@ export class RedisConfigStore implements ConfigStore {
     return run;
   }
 
-  async #write(config: MigrationConfig, fence: SaveFence | undefined): Promise<void> {
+  async #write(config: MigrationConfig, fence: SaveFence | undefined, seen: number | undefined, overwriteInvalid: boolean): Promise<void> {
     // Compare against the fleet's version, not the 0 of a store that has not read the key yet.
     if (!this.#loaded) await this.ready().catch(noop);
+    if (undoesUnseenRollback(config, this.#config, this.#version > (seen ?? this.#version))) {
+      throw new FleetError(
+        'ERR_CONFLICT',
+        `config not saved to "${this.#key}": it was rolled back (version ${this.#version}) after this save was decided, and stays rolled back; decide again from the rolled-back config`,
+      );
+    }
+    let expected = this.#raw;
+    if (overwriteInvalid) {
+      const raw = await this.#redis.get(this.#key);
+      if (raw !== null && this.#parse(raw) instanceof MigrationConfigError) expected = raw;
+    }
     const rollback = isRolledBack(config);
     const usedNew = !isRolledBack(this.#config) || this.#rolledBack;
     const savedAt = Math.floor(this.#clock.now());
@@ -307,23 +344,49 @@ export class RedisConfigStore implements ConfigStore {
       this.#channel,
       fence?.token ?? '',
       usedNew ? '1' : '0',
+      expected,
     );
     if (!Array.isArray(reply) || typeof reply[0] !== 'number') {
       throw new Error(`[migration-glue] unexpected reply from Redis to a config save: ${describeValue(reply)}`);
     }
-    const [status, version, record] = reply as [number, unknown, unknown];
+    const [status, version, record, previous] = reply as [number, unknown, unknown, unknown];
     if (status === -1) {
       throw new FleetError('ERR_LEASE_LOST', `config not saved to "${this.#key}": the lease "${fence?.key ?? ''}" is not held by this instance`);
     }
     if (status === 0) {
       const mine = this.#version;
-      if (typeof record === 'string') this.#adopt(record, 'read');
+      if (typeof record === 'string') {
+        const stored = this.#parse(record);
+        if (stored instanceof MigrationConfigError) {
+          this.#refuse(record, stored);
+          throw this.#invalidRecordError(stored);
+        }
+        // Even when closed: the caller is told to decide again from what this store now serves.
+        this.#apply(stored, 'read');
+      }
       throw new FleetError(
         'ERR_CONFLICT',
         `config not saved to "${this.#key}": another instance saved version ${String(version)} while this one was at ${mine}; this instance now serves it, decide again and retry`,
       );
     }
-    if (typeof record === 'string') this.#adopt(record, 'save');
+    if (typeof record === 'string') {
+      if (typeof previous === 'string' && previous !== '' && previous !== this.#raw) {
+        const replaced = this.#parse(previous);
+        if (replaced instanceof MigrationConfigError) {
+          this.#logger.warn({ key: this.#key, issues: replaced.issues, config }, `redis key "${this.#key}" held an invalid record; replaced by this save`);
+        }
+      }
+      this.#adopt(record, 'save');
+    }
+  }
+
+  #invalidRecordError(stored: MigrationConfigError): MigrationConfigError {
+    const error = new MigrationConfigError(stored.issues);
+    error.message = error.message.replace(
+      'invalid config:',
+      `invalid config record in redis key "${this.#key}":`,
+    ) + '; a save that is not a rollback does not replace it: fix or delete the key, roll back, or save with { overwriteInvalid: true }';
+    return error;
   }
 
   async #load(): Promise<void> {
@@ -346,7 +409,7 @@ export class RedisConfigStore implements ConfigStore {
 
   /** Writes the config in force onto a missing key (never over an existing one), at the version in force. */
   async #restore(): Promise<void> {
-    const record: StoredRecord = {
+    const record: Omit<StoredRecord, 'raw'> = {
       version: Math.max(this.#version, 1),
       savedAt: this.#savedAt ?? Math.floor(this.#clock.now()),
       rolledBack: this.#rolledBack,
@@ -407,6 +470,7 @@ export class RedisConfigStore implements ConfigStore {
     if (record.version < this.#version) return;
     const before = this.#config;
     this.#version = record.version;
+    this.#raw = record.raw;
     this.#savedAt = record.savedAt;
     this.#rolledBack = record.rolledBack;
     if (sameConfig(before, record.config)) return;
@@ -439,6 +503,7 @@ export class RedisConfigStore implements ConfigStore {
       throw err;
     }
     return {
+      raw,
       version: envelope.version,
       savedAt: typeof envelope.savedAt === 'number' ? envelope.savedAt : 0,
       rolledBack: envelope.rolledBack === true,
@@ -451,7 +516,7 @@ export class RedisConfigStore implements ConfigStore {
     this.#lastRefused = raw;
     this.#logger.error(
       { key: this.#key, issues: error.issues, config: this.#config },
-      `config from redis refused, keeping the last good config: ${error.message}`,
+      `config in redis key "${this.#key}" refused, keeping the last good config: ${error.message}`,
     );
   }
 }

@@ -1,4 +1,5 @@
 import type { JournalEntry, MigrationJournal } from './journal.js';
+import { validEntries } from './journal-schema.js';
 
 /** What the journal cannot know: names and dates for the checklist's overview. */
 export interface ChecklistOptions {
@@ -15,6 +16,10 @@ export interface ChecklistOptions {
 }
 
 const day = 24 * 60 * 60 * 1000;
+/** Rows of the Rollback and Issues logs shown at most (the latest); the journal keeps them all. */
+const maxRows = 500;
+/** Characters of a log cell shown at most. */
+const maxCell = 500;
 const canarySteps = [1, 5, 10, 25, 50, 90] as const;
 
 /**
@@ -23,7 +28,9 @@ const canarySteps = [1, 5, 10, 25, 50, 90] as const;
  * dates from the journal, and the Rollback Log and Issues Log filled.
  */
 export function renderChecklist(journal: MigrationJournal | readonly JournalEntry[], options: ChecklistOptions = {}): string {
-  const entries = Array.isArray(journal) ? (journal as readonly JournalEntry[]) : (journal as MigrationJournal).entries();
+  const raw: unknown = Array.isArray(journal) ? journal : (journal as MigrationJournal).entries();
+  // A journal may come from a hand-edited file or a user's store: only valid entries count.
+  const { entries, skipped } = validEntries(raw);
   const facts = factsOf(entries, options.graceMs ?? 14 * day);
   const manual = new Set(entries.filter((e) => e.kind === 'check' && e.item !== undefined).map((e) => normalise(e.item as string)));
   const box = (item: string, auto = false) => {
@@ -39,7 +46,7 @@ export function renderChecklist(journal: MigrationJournal | readonly JournalEntr
     `- **Start Date:** ${facts.start === undefined ? 'YYYY-MM-DD' : date(facts.start)}`,
     `- **Target Completion:** ${options.targetCompletion === undefined ? 'YYYY-MM-DD' : typeof options.targetCompletion === 'number' ? date(options.targetCompletion) : options.targetCompletion}`,
     `- **Owner:** ${options.owner ?? '[Name]'}`,
-    `- **Stakeholders:** ${options.stakeholders?.join(', ') ?? '[Names]'}`,
+    `- **Stakeholders:** ${Array.isArray(options.stakeholders) ? options.stakeholders.join(', ') : '[Names]'}`,
     '',
     '## Pre-Migration',
     box('New system implemented and tested', facts.shadow || facts.maxCanary > 0),
@@ -75,18 +82,15 @@ export function renderChecklist(journal: MigrationJournal | readonly JournalEntr
     '## Rollback Log',
     '| Date | Percentage | Reason | Duration |',
     '|------|------------|--------|----------|',
-    ...(facts.rollbacks.length === 0
-      ? ['| | | | |']
-      : facts.rollbacks.map((r) => `| ${date(r.at)} | ${r.percentage}% | ${cell(r.reason)} | ${r.durationMs === undefined ? 'ongoing' : duration(r.durationMs)} |`)),
+    ...rows(facts.rollbacks, (r) => `| ${date(r.at)} | ${r.percentage}% | ${cell(r.reason)} | ${r.durationMs === undefined ? 'ongoing' : duration(r.durationMs)} |`),
     '',
     '## Issues Log',
     '| Date | Issue | Resolution | Owner |',
     '|------|-------|------------|-------|',
-    ...(facts.issues.length === 0
-      ? ['| | | | |']
-      : facts.issues.map((i) => `| ${date(i.at)} | ${cell(i.issue ?? '')} | ${cell(i.resolution ?? '')} | ${cell(i.owner ?? '')} |`)),
+    ...rows(facts.issues, (i) => `| ${date(i.at)} | ${cell(i.issue ?? '')} | ${cell(i.resolution ?? '')} | ${cell(i.owner ?? '')} |`),
     '',
   ];
+  if (skipped > 0) lines.push(`Note: ${skipped} malformed journal entries were skipped.`, '');
   return lines.join('\n');
 }
 
@@ -155,11 +159,22 @@ function normalise(item: string): string {
   return item.trim().toLowerCase();
 }
 
+/** The table rows of the latest `maxRows` items, with a note row for the ones left out. */
+function rows<T>(items: readonly T[], row: (item: T) => string): string[] {
+  if (items.length === 0) return ['| | | | |'];
+  const shown = items.length > maxRows ? items.slice(items.length - maxRows) : items;
+  const out = shown.map(row);
+  if (shown.length < items.length) out.unshift(`| | ${items.length - shown.length} earlier rows not shown | | |`);
+  return out;
+}
+
 function date(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10);
+  const value = new Date(ms);
+  return Number.isNaN(value.getTime()) ? 'YYYY-MM-DD' : value.toISOString().slice(0, 10);
 }
 
 function duration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '?';
   if (ms < 60_000) return `${Math.round(ms / 1000)} s`;
   if (ms < 3_600_000) return `${Math.round(ms / 60_000)} min`;
   if (ms < day) return `${Number((ms / 3_600_000).toFixed(1))} h`;
@@ -167,5 +182,6 @@ function duration(ms: number): string {
 }
 
 function cell(text: string): string {
-  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  const clipped = text.length > maxCell ? `${text.slice(0, maxCell)}…` : text;
+  return clipped.replace(/\|/g, '\\|').replace(/[\r\n]+/g, ' ');
 }

@@ -4,7 +4,7 @@ export type { RollbackCriteria } from './criteria.js';
 export { defaultRollbackCriteria } from './criteria.js';
 export type { JournalEntry, JournalKind, JournalStore, MetricsSnapshot, MigrationJournalOptions } from './journal.js';
 export { FileJournalStore, MemoryJournalStore, MigrationJournal, parseJournal } from './journal.js';
-export type { BlockedBy, RampControllerOptions, RampStatus } from './ramp-controller.js';
+export type { BlockedBy, RampControllerOptions, RampRunOptions, RampStatus } from './ramp-controller.js';
 export { RampController } from './ramp-controller.js';
 export type { RampStep } from './ramp-plan.js';
 export { defaultRamp, validatePlan } from './ramp-plan.js';

@@ -6,6 +6,11 @@ import type { AnyGlue } from './rollback-guard.js';
 import { InvalidOptionError, describeValue } from '../errors.js';
 import type { Clock } from '../observe/clock.js';
 import { systemClock } from '../observe/clock.js';
+import type { Logger } from '../observe/logger.js';
+import { safeLogger, silentLogger } from '../observe/logger.js';
+import { resolveClock } from '../options.js';
+import { readClock } from './bounded.js';
+import { checkEntry } from './journal-schema.js';
 
 /**
  * What a journal entry records.
@@ -129,28 +134,36 @@ export class FileJournalStore implements JournalStore {
 }
 
 /**
- * Parses JSON-lines journal text. A torn last line is skipped; a malformed
- * line anywhere else is an error naming its line number.
- * @throws SyntaxError on a malformed line that is not the last.
+ * Parses JSON-lines journal text, checking every entry: `at` a time, `kind`
+ * one of JournalKind, each field of its type, and the `data` of `metrics`,
+ * `backfill` and `phase` entries in the shape the report draws. A torn last
+ * line (not valid JSON) is skipped; any other bad line is an error naming
+ * its line number and what is wrong. Linear in the text's length.
+ * @throws SyntaxError on a bad line that is not a torn last line.
  */
 export function parseJournal(text: string): JournalEntry[] {
-  const lines = text.split('\n');
+  if (typeof text !== 'string') throw new TypeError(`journal text must be a string, got ${describeValue(text)}`);
+  const lines = (text.startsWith('\uFEFF') ? text.slice(1) : text).split('\n');
   const entries: JournalEntry[] = [];
-  lines.forEach((line, i) => {
-    if (line.trim() === '') return;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] as string;
+    if (line.trim() === '') continue;
     let value: unknown;
     try {
       value = JSON.parse(line);
     } catch {
-      if (i === lines.length - 1) return; // torn by a crash mid-append
-      throw new SyntaxError(`journal line ${i + 1} is not valid JSON: ${line.slice(0, 60)}`);
+      if (i === lines.length - 1) continue; // torn by a crash mid-append
+      throw new SyntaxError(`journal line ${i + 1} is not valid JSON: ${preview(line)}`);
     }
-    if (typeof value !== 'object' || value === null || typeof (value as JournalEntry).at !== 'number' || typeof (value as JournalEntry).kind !== 'string') {
-      throw new SyntaxError(`journal line ${i + 1} is not a journal entry (needs "at" and "kind")`);
-    }
-    entries.push(value as JournalEntry);
-  });
+    const checked = checkEntry(value);
+    if ('problem' in checked) throw new SyntaxError(`journal line ${i + 1} is not a journal entry: ${checked.problem}`);
+    entries.push(checked.entry);
+  }
   return entries;
+}
+
+function preview(line: string): string {
+  return line.length > 60 ? `${line.slice(0, 60)}…` : line;
 }
 
 /** Options of a MigrationJournal. */
@@ -159,6 +172,8 @@ export interface MigrationJournalOptions {
   readonly store?: JournalStore;
   /** @default systemClock */
   readonly clock?: Clock;
+  /** Where a store's asynchronous failure is reported. @default pino at `info` */
+  readonly logger?: Logger;
 }
 
 /**
@@ -169,16 +184,35 @@ export interface MigrationJournalOptions {
 export class MigrationJournal {
   readonly #store: JournalStore;
   readonly #clock: Clock;
+  readonly #logger: Logger;
 
+  /** @throws InvalidOptionError on a store without `append` and `load`, or a bad clock. */
   constructor(options: MigrationJournalOptions = {}) {
-    this.#store = options.store ?? new MemoryJournalStore();
-    this.#clock = options.clock ?? systemClock;
+    const store = options.store ?? new MemoryJournalStore();
+    if (typeof store !== 'object' || store === null || typeof store.append !== 'function' || typeof store.load !== 'function') {
+      throw new InvalidOptionError('store', `must be a JournalStore (append, load), got ${describeValue(store)}`);
+    }
+    this.#store = store;
+    this.#clock = options.clock === undefined ? systemClock : resolveClock(options.clock);
+    this.#logger = options.logger === undefined ? silentLogger : safeLogger(options.logger);
   }
 
-  /** Appends an entry stamped with the clock's time; returns it. */
+  /**
+   * Appends an entry stamped with the clock's time (the system time when the
+   * clock gives no finite time); returns it.
+   * @throws InvalidOptionError when the entry would not read back (a field of
+   *   the wrong type, an unknown kind): nothing is appended.
+   * @throws whatever the store's `append` throws.
+   */
   record(kind: JournalKind, fields: Omit<JournalEntry, 'at' | 'kind'> = {}): JournalEntry {
-    const entry: JournalEntry = { at: this.#clock.now(), kind, ...fields };
-    this.#store.append(entry);
+    const checked = checkEntry({ at: readClock(this.#clock) ?? Date.now(), kind, ...fields });
+    if ('problem' in checked) throw new InvalidOptionError('entry', `is not a valid \`${String(kind)}\` journal entry: ${checked.problem}`);
+    const entry = checked.entry;
+    const appended: unknown = this.#store.append(entry);
+    // A store that answers with a promise despite the interface: its failure must not go unhandled.
+    if (typeof (appended as PromiseLike<unknown> | undefined)?.then === 'function') {
+      Promise.resolve(appended).catch((err: unknown) => this.#logger.error({ err, kind }, 'journal store append failed'));
+    }
     return entry;
   }
 
@@ -225,12 +259,12 @@ export class MigrationJournal {
   /** Records the glue's window figures now: one point of the report's error-rate, latency and mismatch charts. */
   snapshot(glue: Pick<AnyGlue, 'name' | 'stats'>): JournalEntry {
     const stats = glue.stats();
-    const arm = (figures: typeof stats.old.window) => ({ calls: figures.calls, errorRate: figures.errorRate, p95: figures.p95 });
+    const arm = (figures: typeof stats.old.window) => ({ calls: figure(figures.calls), errorRate: figure(figures.errorRate), p95: figure(figures.p95) });
     const data: MetricsSnapshot = {
       percentage: stats.config.newSystemEnabled && !stats.config.shadowMode ? stats.config.newSystemPercentage : 0,
       old: arm(stats.old.window),
       new: arm(stats.new.window),
-      shadow: { compared: stats.shadow.window.compared, mismatchRate: stats.shadow.window.mismatchRate },
+      shadow: { compared: figure(stats.shadow.window.compared), mismatchRate: figure(stats.shadow.window.mismatchRate) },
     };
     return this.record('metrics', { migration: glue.name, data: data as unknown as Record<string, unknown> });
   }
@@ -243,5 +277,10 @@ export class MigrationJournal {
 
 function shadowSummary(glue: AnyGlue): Record<string, number> {
   const shadow = glue.stats().shadow;
-  return { compared: shadow.compared, mismatched: shadow.mismatched, mismatchRate: shadow.mismatchRate };
+  return { compared: figure(shadow.compared), mismatched: figure(shadow.mismatched), mismatchRate: figure(shadow.mismatchRate) };
+}
+
+/** A figure as the journal keeps it: finite and non-negative (JSON has no NaN). */
+function figure(value: number): number {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : 0;
 }

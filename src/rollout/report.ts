@@ -4,6 +4,7 @@ import { renderChecklist } from './checklist.js';
 import type { RollbackCriteria } from './criteria.js';
 import { defaultRollbackCriteria, percent } from './criteria.js';
 import type { JournalEntry, MetricsSnapshot, MigrationJournal } from './journal.js';
+import { validEntries } from './journal-schema.js';
 import type { ChartMarker, ChartSeries } from './svg-chart.js';
 import { escapeHtml, lineChart } from './svg-chart.js';
 
@@ -26,14 +27,15 @@ const colors = { old: '#7f8c8d', new: '#2e86de', limit: '#c0392b', step: '#2e86d
  * progress; then the filled checklist and, when given, the final stats.
  */
 export function renderReport(journal: MigrationJournal | readonly JournalEntry[], stats?: MigrationStats, options: ReportOptions = {}): string {
-  const entries = Array.isArray(journal) ? (journal as readonly JournalEntry[]) : (journal as MigrationJournal).entries();
+  const raw: unknown = Array.isArray(journal) ? journal : (journal as MigrationJournal).entries();
+  // A journal may come from a hand-edited file or a user's store: only valid entries are drawn.
+  const { entries, skipped } = validEntries(raw);
   const criteria = { ...defaultRollbackCriteria, ...options.criteria };
-  const name = stats?.migration ?? entries.find((e) => e.migration !== undefined)?.migration ?? 'migration';
+  const name = (typeof stats?.migration === 'string' ? stats.migration : undefined) ?? entries.find((e) => e.migration !== undefined)?.migration ?? 'migration';
   const title = options.title ?? `Migration report: ${name}`;
-  const times = entries.map((e) => e.at);
-  const domain: [number, number] = times.length > 0 ? [Math.min(...times), Math.max(...times)] : [0, 1];
+  const domain = timeRange(entries);
   const span = domain[1] - domain[0];
-  const formatX = (x: number) => (span > 2 * 86_400_000 ? new Date(x).toISOString().slice(0, 10) : new Date(x).toISOString().slice(11, 19));
+  const formatX = (x: number) => isoTime(x, span > 2 * 86_400_000 ? 'date' : 'time');
   const snapshots = entries.filter((e) => e.kind === 'metrics' && e.data !== undefined).map((e) => ({ at: e.at, m: e.data as unknown as MetricsSnapshot }));
   const markers = markersOf(entries);
 
@@ -116,7 +118,7 @@ export function renderReport(journal: MigrationJournal | readonly JournalEntry[]
     `<style>${css}</style>`,
     '</head><body>',
     `<h1>${escapeHtml(title)}</h1>`,
-    `<p class="meta">${entries.length} journal entries${times.length > 0 ? `, ${formatX(domain[0])} to ${formatX(domain[1])}` : ''}. Markers: <span style="color:${colors.step}">step</span>, <span style="color:${colors.approval}">approval</span>, <span style="color:${colors.rollback}">rollback</span>, <span style="color:${colors.resume}">resume</span>.</p>`,
+    `<p class="meta">${entries.length} journal entries${entries.length > 0 ? `, ${formatX(domain[0])} to ${formatX(domain[1])}` : ''}${skipped > 0 ? `; ${skipped} malformed journal entries skipped` : ''}. Markers: <span style="color:${colors.step}">step</span>, <span style="color:${colors.approval}">approval</span>, <span style="color:${colors.rollback}">rollback</span>, <span style="color:${colors.resume}">resume</span>.</p>`,
     ...sections,
     '</body></html>',
     '',
@@ -193,17 +195,40 @@ function backfillSection(entries: readonly JournalEntry[], formatX: (x: number) 
 }
 
 function statsTable(stats: MigrationStats): string {
-  const row = (label: string, arm: MigrationStats['old']) =>
-    `<tr><th>${label}</th><td>${arm.calls}</td><td>${percent(arm.errorRate)}</td><td>${arm.p50.toFixed(2)} ms</td><td>${arm.p95.toFixed(2)} ms</td><td>${arm.p99.toFixed(2)} ms</td></tr>`;
+  // Read defensively: a figure that is not a finite number prints as a dash, never breaks the page.
+  const s = stats as unknown as Record<string, unknown>;
+  const field = (value: unknown, key: string): unknown => (typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined);
+  const num = (value: unknown, digits?: number) =>
+    typeof value === 'number' && Number.isFinite(value) ? (digits === undefined ? String(value) : value.toFixed(digits)) : '–';
+  const row = (label: string, arm: unknown) =>
+    `<tr><th>${label}</th><td>${num(field(arm, 'calls'))}</td><td>${typeof field(arm, 'errorRate') === 'number' && Number.isFinite(field(arm, 'errorRate')) ? percent(field(arm, 'errorRate') as number) : '–'}</td><td>${num(field(arm, 'p50'), 2)} ms</td><td>${num(field(arm, 'p95'), 2)} ms</td><td>${num(field(arm, 'p99'), 2)} ms</td></tr>`;
   return [
     '<table><thead><tr><th></th><th>calls</th><th>error rate</th><th>p50</th><th>p95</th><th>p99</th></tr></thead><tbody>',
-    row('old', stats.old),
-    row('new', stats.new),
+    row('old', s.old),
+    row('new', s.new),
     '</tbody></table>',
-    `<p>Phase ${escapeHtml(stats.phase)}, ${stats.config.newSystemPercentage} % configured; ${stats.fallbacks} fallbacks, ${stats.rollbacks} rollbacks; shadow compared ${stats.shadow.compared}, mismatched ${stats.shadow.mismatched}.</p>`,
+    `<p>Phase ${escapeHtml(String(s.phase))}, ${num(field(s.config, 'newSystemPercentage'))} % configured; ${num(s.fallbacks)} fallbacks, ${num(s.rollbacks)} rollbacks; shadow compared ${num(field(s.shadow, 'compared'))}, mismatched ${num(field(s.shadow, 'mismatched'))}.</p>`,
   ].join('');
 }
 
+/** The first and last time in the journal, by a loop (a spread over a long journal overflows the stack). */
+function timeRange(entries: readonly JournalEntry[]): [number, number] {
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  for (const entry of entries) {
+    if (entry.at < min) min = entry.at;
+    if (entry.at > max) max = entry.at;
+  }
+  return min <= max ? [min, max] : [0, 1];
+}
+
+/** A time as `YYYY-MM-DD` or `hh:mm:ss` (UTC); empty when it is not a time a Date can hold. */
+function isoTime(x: number, part: 'date' | 'time'): string {
+  const date = new Date(x);
+  if (Number.isNaN(date.getTime())) return '';
+  const iso = date.toISOString();
+  return part === 'date' ? iso.slice(0, 10) : iso.slice(11, 19);
+}
 
 /** Converts the checklist's Markdown (headings, task lists, bold, tables) to HTML. */
 function markdownToHtml(markdown: string): string {
@@ -215,12 +240,11 @@ function markdownToHtml(markdown: string): string {
     if (list) out.push('</ul>');
     list = false;
     if (table.length > 0) {
-      const [head, , ...body] = table;
-      out.push(
-        `<table><thead><tr>${(head ?? []).map((c) => `<th>${inline(c)}</th>`).join('')}</tr></thead><tbody>`,
-        ...body.map((r) => `<tr>${r.map((c) => `<td>${inline(c)}</td>`).join('')}</tr>`),
-        '</tbody></table>',
-      );
+      const head = table[0] ?? [];
+      out.push(`<table><thead><tr>${head.map((c) => `<th>${inline(c)}</th>`).join('')}</tr></thead><tbody>`);
+      // Row by row, not push(...rows): a spread of a long table would overflow the stack.
+      for (let i = 2; i < table.length; i++) out.push(`<tr>${(table[i] as string[]).map((c) => `<td>${inline(c)}</td>`).join('')}</tr>`);
+      out.push('</tbody></table>');
     }
     table = [];
   };

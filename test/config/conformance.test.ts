@@ -14,6 +14,7 @@ describeConfigStore('FileConfigStore', (initial, logger) => {
   return {
     store,
     peer,
+    hideChanges: () => store.close(),
     close: () => {
       store.close();
       peer.close();

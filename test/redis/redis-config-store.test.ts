@@ -53,6 +53,7 @@ describeWithRedis('RedisConfigStore', (url) => {
     return {
       store,
       peer,
+      hideChanges: () => store.close(),
       close: async () => {
         await store.close();
         await peer.close();

@@ -1,0 +1,151 @@
+import type { BigIntStats } from 'node:fs';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import type { ConfigIssue, MigrationConfig } from './migration-config.js';
+import { MigrationConfigError, parseMigrationConfig } from './migration-config.js';
+
+// Reading and locating the JSON file behind a FileConfigStore: no state, no watching.
+
+/** The most a config file may hold. A config is about a hundred bytes; anything this big is not one. */
+export const maxConfigFileBytes = 1024 * 1024;
+
+/** What a read of the config file found. `signature` identifies the file version read (inode, size, mtime). */
+export type ConfigFileRead =
+  | { readonly kind: 'ok'; readonly config: MigrationConfig; readonly signature: string; readonly mode: number }
+  | { readonly kind: 'missing' }
+  | { readonly kind: 'invalid'; readonly problem: string; readonly signature: string; readonly mode: number; readonly error: MigrationConfigError };
+
+/** Identifies one version of a file: a save or an edit changes it. */
+export function signatureOf(stats: BigIntStats): string {
+  return `${stats.dev}:${stats.ino}:${stats.size}:${stats.mtimeNs}`;
+}
+
+/** A MigrationConfigError whose message names the file. */
+export function fileConfigError(file: string, issues: readonly ConfigIssue[]): MigrationConfigError {
+  const error = new MigrationConfigError(issues);
+  error.message = error.message.replace('invalid config:', `invalid config in ${file}:`);
+  return error;
+}
+
+// Non-blocking, so that a FIFO put where the file should be cannot hang the open.
+const readFlags = fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0);
+
+function isMissing(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+function judge(file: string, stats: BigIntStats, read: (length: number) => Buffer): ConfigFileRead {
+  const signature = signatureOf(stats);
+  const mode = Number(stats.mode & 0o7777n);
+  const invalid = (problem: string, issues: readonly ConfigIssue[]): ConfigFileRead => ({
+    kind: 'invalid',
+    problem,
+    signature,
+    mode,
+    error: fileConfigError(file, issues),
+  });
+  if (!stats.isFile()) return invalid('not-a-file', [{ path: '(root)', message: 'is not a regular file' }]);
+  if (stats.size > BigInt(maxConfigFileBytes)) {
+    return invalid(`too-big:${signature}`, [{ path: '(root)', message: `is ${stats.size} bytes; a config file holds at most ${maxConfigFileBytes}` }]);
+  }
+  // One byte more than allowed, to catch a file that grew since the stat.
+  const bytes = read(maxConfigFileBytes + 1);
+  if (bytes.length > maxConfigFileBytes) {
+    return invalid(`too-big:${signature}`, [{ path: '(root)', message: `holds more than ${maxConfigFileBytes} bytes; a config file holds at most that` }]);
+  }
+  const text = bytes.toString('utf8');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    const reason = text.trim() === '' ? 'the file is empty' : (err as Error).message;
+    return invalid(`json:${text}`, [{ path: '(root)', message: `is not valid JSON: ${reason}` }]);
+  }
+  try {
+    return { kind: 'ok', config: parseMigrationConfig(value), signature, mode };
+  } catch (err) {
+    if (!(err instanceof MigrationConfigError)) throw err;
+    return invalid(`config:${text}`, err.issues);
+  }
+}
+
+/**
+ * Reads and validates the config file (symlinks followed), refusing what is
+ * not a regular file or bigger than `maxConfigFileBytes` without reading it.
+ * @throws the fs error other than a missing file.
+ */
+export function readConfigFileSync(file: string): ConfigFileRead {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, readFlags);
+  } catch (err) {
+    if (isMissing(err)) return { kind: 'missing' };
+    throw err;
+  }
+  try {
+    return judge(file, fs.fstatSync(fd, { bigint: true }), (length) => {
+      const buffer = Buffer.alloc(length);
+      let filled = 0;
+      for (;;) {
+        const n = fs.readSync(fd, buffer, filled, length - filled, null);
+        if (n === 0 || filled + n >= length) return buffer.subarray(0, filled + n);
+        filled += n;
+      }
+    });
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** readConfigFileSync, without blocking the event loop. */
+export async function readConfigFile(file: string): Promise<ConfigFileRead> {
+  let handle: fsp.FileHandle;
+  try {
+    handle = await fsp.open(file, readFlags);
+  } catch (err) {
+    if (isMissing(err)) return { kind: 'missing' };
+    throw err;
+  }
+  try {
+    const stats = await handle.stat({ bigint: true });
+    if (!stats.isFile() || stats.size > BigInt(maxConfigFileBytes)) return judge(file, stats, () => Buffer.alloc(0));
+    const buffer = Buffer.alloc(maxConfigFileBytes + 1);
+    let filled = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, null);
+      filled += bytesRead;
+      if (bytesRead === 0 || filled >= buffer.length) break;
+    }
+    return judge(file, stats, () => buffer.subarray(0, filled));
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * The file a write to `file` must replace so that symlinks survive: the
+ * last component's symlinks are followed (a dangling link gives the file to
+ * create), and the directory is resolved to its real path, so a directory
+ * symlink swapped meanwhile (a Kubernetes ConfigMap's `..data`) cannot move
+ * the file between the temp file and the rename.
+ */
+export function resolveWriteTarget(file: string): string {
+  let current = file;
+  for (let hops = 0; hops < 40; hops += 1) {
+    let stats: fs.Stats;
+    try {
+      stats = fs.lstatSync(current);
+    } catch {
+      break;
+    }
+    if (!stats.isSymbolicLink()) break;
+    current = path.resolve(path.dirname(current), fs.readlinkSync(current));
+  }
+  try {
+    return path.join(fs.realpathSync(path.dirname(current)), path.basename(current));
+  } catch {
+    return current;
+  }
+}
