@@ -23,4 +23,19 @@ export interface Repository<E, K> {
    * Backfill uses it when present, `get` + `save` per row otherwise.
    */
   bulkInsert?(entities: readonly E[]): Promise<readonly K[]>;
+  /**
+   * Optional: how keys compare in the order `getBatch` returns them (the
+   * database's order, e.g. `"10"` after `"9"` for bigint keys that arrive as
+   * strings), or undefined when the store cannot reproduce it in JavaScript.
+   * Backfill and verify call it once per run, before the first page, unless
+   * given `compareKeys`.
+   */
+  keyOrder?(): Promise<KeyOrder<K> | undefined>;
 }
+
+/**
+ * A comparison of two keys (negative, 0, positive), as `keyOrder()` gives
+ * it. Declared as a method so that a `Repository<E, K>` stays covariant in
+ * `K` and type inference of the options that take one is unchanged.
+ */
+export type KeyOrder<K> = { compare(a: K, b: K): number }['compare'];

@@ -1,7 +1,11 @@
-import { describeValue, InvalidOptionError, MigrationGlueError } from '../errors.js';
+import type { CompareKeys } from '../data/keys.js';
 import type { Repository } from '../data/repository.js';
+import { describeValue, InvalidOptionError, MigrationGlueError } from '../errors.js';
 import type { SqlQuery, SqlQueryable, SqlRow, SqlTableName } from './sql-client.js';
 import { quoteIdentifier, quoteTable, rowsOf, toSqlQuery } from './sql-client.js';
+import type { SqlStatements } from './sql-statements.js';
+import { buildStatements } from './sql-statements.js';
+import { readTableInfo } from './sql-table-info.js';
 
 /** Options of sqlRepository. Validated once, when the repository is made. */
 export interface SqlRepositoryOptions<E> {
@@ -11,12 +15,13 @@ export interface SqlRepositoryOptions<E> {
   readonly table: SqlTableName;
   /** The key column: it must carry a primary key or unique constraint (ON CONFLICT needs one). Required. */
   readonly key: string;
-  /** The columns read and written. @default every column on read (`*`), the row's own fields on write */
+  /** The columns read and written. @default every column of the table on read, the row's own fields on write */
   readonly columns?: readonly string[];
   /**
-   * A collation for ordering and comparing keys, e.g. `'C'` for text keys, so
-   * that `getBatch` order is the byte order verify's default `compareKeys` expects.
-   * Leave unset for numeric keys. @default none (the column's collation)
+   * A collation for ordering keys, e.g. `'C'` for text keys under a
+   * linguistic collation, so that `keyOrder()` can compare them (bytewise).
+   * Index the key with the same collation on a large table.
+   * @default none (the column's collation)
    */
   readonly collation?: string;
   /** Turns an entity into the row to write. @default the entity itself */
@@ -27,21 +32,37 @@ export interface SqlRepositoryOptions<E> {
   readonly maxParameters?: number;
 }
 
-/** A Repository over one SQL table, with `bulkInsert`. */
+/** A Repository over one SQL table, with `bulkInsert` and the order of its keys. */
 export interface SqlRepository<E, K> extends Repository<E, K> {
   /** The quoted table name used in statements. */
   readonly table: string;
   bulkInsert(entities: readonly E[]): Promise<readonly K[]>;
+  /**
+   * How keys compare in the order `getBatch` returns them (the server's
+   * order of the key column): integer and numeric keys by value, whether
+   * numbers or strings (`'10'` after `'9'`); uuid and bytea by their bytes;
+   * text under a C, POSIX or builtin collation by code point. Resolves
+   * undefined when JS cannot reproduce the server's order (text under a
+   * linguistic collation: pass `collation: 'C'`; other key types). Reads
+   * the catalog on first use.
+   */
+  keyOrder(): Promise<CompareKeys<K> | undefined>;
 }
 
 /**
  * A Repository over a PostgreSQL table (PGlite or a server), through any
- * client with `query(sql, params)`. Pages with keyset pagination (`WHERE key
- * > $1 ORDER BY key LIMIT $2`, never OFFSET); `save` is an upsert;
- * `bulkInsert` is one multi-row `INSERT ... ON CONFLICT (key) DO NOTHING
- * RETURNING key` per chunk. Identifiers are quoted; values are always
- * parameters.
- * @throws InvalidOptionError naming the bad option.
+ * client with `query(sql, params)`. Lossless: the table's columns and types
+ * are read from the catalog on first use; bigint, numeric, dates and times,
+ * json and jsonb, bytea, arrays and every other type without an exact JS
+ * value are read as the server's text and written back through the type's
+ * input function (see sql-values.ts for what an entity holds). Pages with
+ * keyset pagination (`WHERE key > $1 ORDER BY key LIMIT $2`, never OFFSET);
+ * `save` is an upsert; `bulkInsert` is one multi-row `INSERT ... ON CONFLICT
+ * (key) DO NOTHING RETURNING key` per chunk. Identifiers are quoted; values
+ * are always parameters.
+ * @throws InvalidOptionError naming the bad option (on first use for
+ *   options checked against the catalog: `key`, `columns`, `collation`, and
+ *   `query` for a session that would garble values).
  */
 export function sqlRepository<E = SqlRow, K = unknown>(options: SqlRepositoryOptions<E>): SqlRepository<E, K> {
   if (typeof options !== 'object' || options === null) {
@@ -50,7 +71,6 @@ export function sqlRepository<E = SqlRow, K = unknown>(options: SqlRepositoryOpt
   const query: SqlQuery = toSqlQuery(options.query);
   const table = quoteTable(options.table);
   const keyName = requireColumn(options.key, 'key');
-  const key = quoteIdentifier(keyName, 'key');
   const columns = options.columns === undefined ? undefined : checkColumns(options.columns, keyName);
   const collate = options.collation === undefined ? '' : ` COLLATE ${quoteIdentifier(options.collation, 'collation')}`;
   const toRow = optionalFn(options.toRow, 'toRow') ?? ((entity: E) => entity as unknown as SqlRow);
@@ -59,12 +79,16 @@ export function sqlRepository<E = SqlRow, K = unknown>(options: SqlRepositoryOpt
   if (!Number.isSafeInteger(maxParameters) || maxParameters < 1) {
     throw new InvalidOptionError('maxParameters', `must be an integer of at least 1, got ${describeValue(options.maxParameters)}`);
   }
-  const selected = columns === undefined ? '*' : columns.map((column) => quoteIdentifier(column)).join(', ');
-  const getSql = `SELECT ${selected} FROM ${table} WHERE ${key} = $1 LIMIT 1`;
-  const deleteSql = `DELETE FROM ${table} WHERE ${key} = $1`;
-  const firstPageSql = `SELECT ${selected} FROM ${table} ORDER BY ${key}${collate} LIMIT $1`;
-  const nextPageSql = `SELECT ${selected} FROM ${table} WHERE ${key}${collate} > $1 ORDER BY ${key}${collate} LIMIT $2`;
-  const upserts = new Map<string, string>();
+  let pending: Promise<SqlStatements> | undefined;
+  // Once, on first use; a failure (table not there yet, server down) is retried by the next call.
+  const statements = (): Promise<SqlStatements> =>
+    (pending ??= readTableInfo(query, table, keyName, columns, options.collation).then(
+      (info) => buildStatements(info, table, collate),
+      (err: unknown) => {
+        pending = undefined;
+        throw err;
+      },
+    ));
 
   const columnsOf = (rows: readonly SqlRow[]): readonly string[] => {
     if (columns !== undefined) return columns;
@@ -72,76 +96,59 @@ export function sqlRepository<E = SqlRow, K = unknown>(options: SqlRepositoryOpt
     for (const row of rows) for (const column of Object.keys(row)) seen.add(column);
     return [...seen];
   };
-  const keyOfRow = (row: SqlRow): K => {
+  const checkKey = (row: SqlRow): void => {
     const value = row[keyName];
     if (value === undefined || value === null) {
-      throw new MigrationGlueError('ERR_INVALID_KEY', `a row for ${table} has no value in its key column ${key}`);
+      throw new MigrationGlueError('ERR_INVALID_KEY', `a row for ${table} has no value in its key column ${quoteIdentifier(keyName)}`);
     }
-    return value as K;
   };
-  const upsertSql = (names: readonly string[]): string => {
-    const id = names.join('\0');
-    let sql = upserts.get(id);
-    if (sql === undefined) {
-      const list = names.map((name) => quoteIdentifier(name, 'columns')).join(', ');
-      const values = names.map((_, i) => `$${i + 1}`).join(', ');
-      const updates = names.filter((name) => name !== keyName).map((name) => `${quoteIdentifier(name)} = EXCLUDED.${quoteIdentifier(name)}`);
-      const onConflict = updates.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${updates.join(', ')}`;
-      sql = `INSERT INTO ${table} (${list}) VALUES (${values}) ON CONFLICT (${key}) ${onConflict}`;
-      // Bounded: column sets come from entity shapes, which are few.
-      if (upserts.size < 100) upserts.set(id, sql);
-    }
-    return sql;
-  };
+  const read = (s: SqlStatements, rows: readonly SqlRow[]): E[] => rows.map((row) => fromRow(s.readRow(row)));
 
   return Object.freeze({
     table,
+    async keyOrder(): Promise<CompareKeys<K> | undefined> {
+      return (await statements()).compareKeys as CompareKeys<K> | undefined;
+    },
     async get(id: K): Promise<E | undefined> {
-      const rows = rowsOf(await query(getSql, [id]));
-      return rows.length === 0 ? undefined : fromRow(rows[0] as SqlRow);
+      const s = await statements();
+      const rows = rowsOf(await query(s.get, [s.keyParam(id)]));
+      return rows.length === 0 ? undefined : read(s, rows)[0];
     },
     async save(entity: E): Promise<void> {
       const row = toRow(entity);
-      keyOfRow(row);
+      checkKey(row);
+      const s = await statements();
       const names = columnsOf([row]);
-      await query(upsertSql(names), names.map((name) => valueOf(row, name)));
+      const params: unknown[] = [];
+      s.params(row, names, params);
+      await query(s.upsert(names), params);
     },
     async delete(id: K): Promise<void> {
-      await query(deleteSql, [id]);
+      const s = await statements();
+      await query(s.delete, [s.keyParam(id)]);
     },
     async getBatch(afterKey: K | null, limit: number): Promise<readonly E[]> {
-      const result = afterKey === null ? await query(firstPageSql, [limit]) : await query(nextPageSql, [afterKey, limit]);
-      return rowsOf(result).map(fromRow);
+      const s = await statements();
+      const result = afterKey === null ? await query(s.firstPage, [limit]) : await query(s.nextPage, [s.keyParam(afterKey), limit]);
+      return read(s, rowsOf(result));
     },
     async bulkInsert(entities: readonly E[]): Promise<readonly K[]> {
       if (entities.length === 0) return [];
       const rows = entities.map(toRow);
-      for (const row of rows) keyOfRow(row);
+      for (const row of rows) checkKey(row);
+      const s = await statements();
       const names = columnsOf(rows);
-      const list = names.map((name) => quoteIdentifier(name, 'columns')).join(', ');
       const perStatement = Math.max(1, Math.floor(maxParameters / names.length));
       const inserted: K[] = [];
       for (let start = 0; start < rows.length; start += perStatement) {
         const chunk = rows.slice(start, start + perStatement);
         const params: unknown[] = [];
-        const tuples = chunk.map((row) => {
-          const slots = names.map((name) => {
-            params.push(valueOf(row, name));
-            return `$${params.length}`;
-          });
-          return `(${slots.join(', ')})`;
-        });
-        const sql = `INSERT INTO ${table} (${list}) VALUES ${tuples.join(', ')} ON CONFLICT (${key}) DO NOTHING RETURNING ${key}`;
-        for (const row of rowsOf(await query(sql, params))) inserted.push(row[keyName] as K);
+        for (const row of chunk) s.params(row, names, params);
+        for (const row of rowsOf(await query(s.insert(names, chunk.length), params))) inserted.push(s.readKey(row[keyName]) as K);
       }
       return inserted;
     },
   });
-}
-
-function valueOf(row: SqlRow, column: string): unknown {
-  const value = row[column];
-  return value === undefined ? null : value;
 }
 
 function requireColumn(value: unknown, option: string): string {

@@ -1,8 +1,12 @@
 import { PGlite } from '@electric-sql/pglite';
+import { describeSqlFidelity } from './sql-fidelity-suite.js';
 import { describeSqlAdapters } from './sql-suite.js';
 
-describeSqlAdapters('PGlite', async () => {
+const connect = async () => {
   const db = new PGlite();
   await db.waitReady;
   return { query: db, close: () => db.close() };
-});
+};
+
+describeSqlAdapters('PGlite', connect);
+describeSqlFidelity('PGlite', connect);

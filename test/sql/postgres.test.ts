@@ -1,15 +1,18 @@
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
+import { describeSqlFidelity } from './sql-fidelity-suite.js';
 import { describeSqlAdapters } from './sql-suite.js';
 
 const url = process.env.PG_URL;
 
 if (url !== undefined && url !== '') {
-  describeSqlAdapters('PostgreSQL', async () => {
+  const connect = async () => {
     const pool = new pg.Pool({ connectionString: url, max: 4 });
     await pool.query('SELECT 1');
     return { query: pool, close: () => pool.end() };
-  });
+  };
+  describeSqlAdapters('PostgreSQL', connect);
+  describeSqlFidelity('PostgreSQL', connect);
 } else if (process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false') {
   // Under CI a missing server is a failure, never a silent skip: .ci/run starts one (scripts/postgres-start.sh).
   describe('PostgreSQL', () => {

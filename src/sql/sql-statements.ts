@@ -1,0 +1,87 @@
+import type { CompareKeys } from '../data/keys.js';
+import type { SqlRow } from './sql-client.js';
+import { quoteIdentifier } from './sql-client.js';
+import { keyComparator } from './sql-key-order.js';
+import type { SqlColumn, SqlTableInfo } from './sql-table-info.js';
+import { decode, encode, placeholder, selectExpression } from './sql-values.js';
+
+/** The statements of one sqlRepository and the value codec of its table, built once from the catalog. */
+export interface SqlStatements {
+  readonly get: string;
+  readonly delete: string;
+  readonly firstPage: string;
+  readonly nextPage: string;
+  /** The key as a parameter. */
+  keyParam(key: unknown): unknown;
+  /** A row read, with each value as the entity holds it. */
+  readRow(row: SqlRow): SqlRow;
+  /** A key read back (RETURNING), as the entity holds it. */
+  readKey(value: unknown): unknown;
+  /** `INSERT ... ON CONFLICT (key) DO UPDATE` of these columns. */
+  upsert(names: readonly string[]): string;
+  /** A multi-row insert-if-absent of `count` rows of these columns, returning the keys inserted. */
+  insert(names: readonly string[], count: number): string;
+  /** The parameters of a row, in the order of `names`. */
+  params(row: SqlRow, names: readonly string[], into: unknown[]): void;
+  /** The order of the key column, when JS can reproduce it. */
+  readonly compareKeys: CompareKeys<unknown> | undefined;
+}
+
+/** Builds the statements for `table` (quoted) from what the catalog said. */
+export function buildStatements(info: SqlTableInfo, table: string, collate: string): SqlStatements {
+  const { columns, key } = info;
+  const all = [...columns.values()];
+  const selected = all.map((column) => selectExpression(column.quoted, column.kind, column.guarded)).join(', ');
+  const decoded = all.filter((column) => column.kind === 'float' || column.guarded);
+  const keyArg = (index: number): string => placeholder(index, key.kind, key.type);
+  const columnOf = (name: string): SqlColumn => columns.get(name) ?? { name, quoted: quoteIdentifier(name, 'columns'), type: '', oid: 0, kind: 'native', guarded: false };
+  const returning = selectExpression(key.quoted, key.kind, key.guarded);
+  // Qualified: a bare name in ORDER BY would sort by the selected text form (`"id"::text AS "id"`).
+  const ordered = `${table}.${key.quoted}${collate}`;
+  const upserts = new Map<string, string>();
+
+  return {
+    get: `SELECT ${selected} FROM ${table} WHERE ${key.quoted} = ${keyArg(1)} LIMIT 1`,
+    delete: `DELETE FROM ${table} WHERE ${key.quoted} = ${keyArg(1)}`,
+    firstPage: `SELECT ${selected} FROM ${table} ORDER BY ${ordered} LIMIT $1`,
+    nextPage: `SELECT ${selected} FROM ${table} WHERE ${key.quoted}${collate} > ${keyArg(1)} ORDER BY ${ordered} LIMIT $2`,
+    keyParam: (value) => encode(value, key.kind, key.oid),
+    readRow(row) {
+      if (decoded.length === 0) return row;
+      const copy = { ...row };
+      for (const { name, kind, guarded } of decoded) copy[name] = decode(copy[name], kind, guarded);
+      return copy;
+    },
+    readKey: (value) => decode(value, key.kind, key.guarded),
+    upsert(names) {
+      const id = names.join('\0');
+      let sql = upserts.get(id);
+      if (sql === undefined) {
+        const list = names.map((name) => columnOf(name).quoted).join(', ');
+        const values = names.map((name, i) => placeholder(i + 1, columnOf(name).kind, columnOf(name).type)).join(', ');
+        const updates = names.filter((name) => name !== key.name).map((name) => `${columnOf(name).quoted} = EXCLUDED.${columnOf(name).quoted}`);
+        const onConflict = updates.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${updates.join(', ')}`;
+        sql = `INSERT INTO ${table} (${list}) VALUES (${values}) ON CONFLICT (${key.quoted}) ${onConflict}`;
+        // Bounded: column sets come from entity shapes, which are few.
+        if (upserts.size < 100) upserts.set(id, sql);
+      }
+      return sql;
+    },
+    insert(names, count) {
+      const list = names.map((name) => columnOf(name).quoted).join(', ');
+      const tuples: string[] = [];
+      for (let row = 0; row < count; row++) {
+        const slots = names.map((name, i) => placeholder(row * names.length + i + 1, columnOf(name).kind, columnOf(name).type));
+        tuples.push(`(${slots.join(', ')})`);
+      }
+      return `INSERT INTO ${table} (${list}) VALUES ${tuples.join(', ')} ON CONFLICT (${key.quoted}) DO NOTHING RETURNING ${returning}`;
+    },
+    params(row, names, into) {
+      for (const name of names) {
+        const column = columnOf(name);
+        into.push(encode(row[name], column.kind, column.oid));
+      }
+    },
+    compareKeys: keyComparator(info.keyOrder),
+  };
+}
