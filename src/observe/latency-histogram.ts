@@ -190,6 +190,21 @@ export class LatencyHistogram {
     return this.#max;
   }
 
+  /**
+   * Samples certainly slower than `ms`: those in buckets whose lower
+   * boundary is at or above it. Samples in the bucket that holds `ms` are
+   * not counted, so the answer is never above the true count and at most one
+   * bucket's samples (values within 5 % of `ms`) below it.
+   */
+  countAbove(ms: number): number {
+    if (this.#count === 0) return 0;
+    const first = bucketIndex(clamp(ms)) + 1;
+    const counts = this.#counts;
+    let above = 0;
+    for (let i = first > this.#low ? first : this.#low; i <= this.#high; i++) above += counts[i] as number;
+    return above;
+  }
+
   /** p50, p95 and p99 in milliseconds, as `percentile` reports them, in one pass over the buckets. */
   percentiles(): { p50: number; p95: number; p99: number } {
     const count = this.#count;

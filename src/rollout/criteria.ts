@@ -3,21 +3,35 @@ import { InvalidOptionError, describeValue } from '../errors.js';
 
 /**
  * When the rollback guard rolls a migration back. Rates are fractions
- * (0.01 is 1 %), times are milliseconds.
+ * (0.01 is 1 %), times are milliseconds. The limits are the effect sizes
+ * the sequential judge guards against: it rolls back when the evidence
+ * shows new beyond a limit, not when a noisy estimate crosses it.
  */
 export interface RollbackCriteria {
-  /** New's error rate above this trips. @default 0.01 */
+  /** New's error rate shown to be above this fails the step. @default 0.01 */
   readonly maxErrorRate: number;
-  /** New's error rate above the control's (old live, or old's baseline) plus this trips. @default 0.005 (0.5 points) */
+  /** New's error rate shown to be above the control's (old live, or old's baseline) plus this fails the step. @default 0.005 (0.5 points) */
   readonly maxErrorRateOverBaseline: number;
-  /** New's P95 above this many times the control's P95 trips. @default 2 */
+  /** New's P95 shown to be above this many times the control's P95 fails the step. @default 2 */
   readonly maxP95Ratio: number;
-  /** The shadow mismatch rate above this trips. @default 0.001 */
+  /** The shadow value-mismatch rate shown to be above this (plus the A/A noise, when measured) fails the step. @default 0.001 */
   readonly maxMismatchRate: number;
-  /** Calls (or comparisons) a side needs in the window before it is judged at all. @default 100 */
+  /** Calls (or comparisons) new needs in the step before it is judged at all. @default 100 */
   readonly minSamples: number;
-  /** The window judged; must equal the glue's `windowMs`. @default 300000 */
+  /** The glue's sliding window (its `stats().*.window`); must equal the glue's `windowMs`. The judge reads whole steps, not this window. @default 300000 */
   readonly windowMs: number;
+  /**
+   * The chance of rolling back a migration whose new is within every limit,
+   * over the whole ramp (shared out over the tests of each step and
+   * `rampSteps` steps). @default 0.01
+   */
+  readonly falseRollbackRate: number;
+  /** Steps over which `falseRollbackRate` is shared: shadow and the default ramp's seven. @default 8 */
+  readonly rampSteps: number;
+  /** A step still inconclusive this long after it began notifies, then holds or rolls back (`onInconclusive`). @default 259200000 (3 days) */
+  readonly maxInconclusiveMs: number;
+  /** What a step inconclusive past `maxInconclusiveMs` does after notifying. @default 'hold' */
+  readonly onInconclusive: 'hold' | 'rollback';
 }
 
 /** The workflow's criteria: error rate > 1 % or > baseline + 0.5 points, P95 > 2x, mismatches > 0.1 %, at least 100 samples. */
@@ -28,6 +42,10 @@ export const defaultRollbackCriteria: RollbackCriteria = Object.freeze({
   maxMismatchRate: 0.001,
   minSamples: 100,
   windowMs: 300_000,
+  falseRollbackRate: 0.01,
+  rampSteps: 8,
+  maxInconclusiveMs: 3 * 24 * 60 * 60 * 1000,
+  onInconclusive: 'hold',
 });
 
 const rate = z.number().finite().min(0).max(1);
@@ -38,6 +56,10 @@ const criteriaSchema = z.strictObject({
   maxMismatchRate: rate.optional(),
   minSamples: z.number().int().min(1).optional(),
   windowMs: z.number().finite().positive().optional(),
+  falseRollbackRate: z.number().finite().gt(0).lt(1).optional(),
+  rampSteps: z.number().int().min(1).max(1000).optional(),
+  maxInconclusiveMs: z.number().finite().positive().optional(),
+  onInconclusive: z.enum(['hold', 'rollback']).optional(),
 });
 
 /**

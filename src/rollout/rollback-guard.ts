@@ -1,16 +1,26 @@
+import type { MigrationConfig } from '../config/migration-config.js';
 import { isRolledBack } from '../config/migration-config.js';
 import type { ConfigChangeEvent, RollbackEvent, SettledEvent } from '../core/events.js';
 import type { MigrationStats } from '../core/stats.js';
 import { InvalidOptionError } from '../errors.js';
 import type { ArmFigures } from '../observe/arm-metrics.js';
+import type { Clock } from '../observe/clock.js';
 import type { Logger } from '../observe/logger.js';
 import { safeLogger } from '../observe/logger.js';
+import type { Notifier, NotifyFn } from '../observe/notifier.js';
+import { toNotify } from '../observe/notifier.js';
+import { resolveClock, timerMs } from '../options.js';
+import { errorText, readClock, settleWithin } from './bounded.js';
 import type { RollbackCriteria } from './criteria.js';
-import { percent, resolveCriteria } from './criteria.js';
+import { resolveCriteria } from './criteria.js';
+import type { JudgeSettings, MetricVerdict, Verdict } from './judge.js';
+import { judgeStep } from './judge.js';
+import type { Counts } from './sequential.js';
+import { StepRecorder } from './step-evidence.js';
 
 /**
  * What the guard and the journal need of a glue: any MigrationGlue fits,
- * whatever its input and output types.
+ * whatever its input and output types, and so does FleetStats.
  */
 export interface AnyGlue {
   readonly name: string;
@@ -22,7 +32,7 @@ export interface AnyGlue {
   on(event: 'rollback', listener: (event: RollbackEvent) => void): () => void;
 }
 
-/** Old's figures used as the control: live (old served in the same window) or the baseline captured before new took traffic. */
+/** Old's figures new is compared with: live (old in the same step) or the baseline measured before new took traffic. */
 export interface Control {
   readonly source: 'live' | 'baseline';
   readonly calls: number;
@@ -30,138 +40,165 @@ export interface Control {
   readonly p95: number;
 }
 
-/** What `check()` found. */
+/** What `check()` found about the step in force. */
 export interface GuardResult {
-  /** False when a criterion tripped. Too few samples is never a reason: then `ok` is true and `enough` false. */
+  /** `pass`: the ramp may advance; `fail`: roll back; `inconclusive`: hold and gather more calls. */
+  readonly verdict: Verdict;
+  /** False when the step failed, or a routing bug (sample ratio mismatch) holds it. */
   readonly ok: boolean;
-  /** One line per tripped criterion, naming it and the figures. */
-  readonly reasons: readonly string[];
-  /** Whether the phase in force had enough samples to be judged (what a ramp needs to advance). */
+  /** True when the verdict is `pass`: what a ramp needs to advance. */
   readonly enough: boolean;
+  /** Why the step failed or what holds it: each names the metric, its estimate and always-valid interval, and the limit. */
+  readonly reasons: readonly string[];
+  /** Every metric judged in this phase, with its figures. */
+  readonly metrics: readonly MetricVerdict[];
+  /** Calls and comparisons counted in the step so far. */
   readonly samples: { readonly new: number; readonly old: number; readonly compared: number };
   readonly control: Control | undefined;
+  /** When the step in force began (the guard's clock, ms). */
+  readonly since: number;
+  /** True once the step has been inconclusive for longer than `maxInconclusiveMs`. */
+  readonly stalled: boolean;
+  /** Further calls (or comparisons) the first metric holding the step needs, by estimate; undefined when none can be given. */
+  readonly needed: number | undefined;
 }
 
 /** Options of a RollbackGuard beyond its criteria. */
 export interface RollbackGuardOptions {
-  /** Old's figures from before new took traffic, e.g. measured last week. @default captured from the glue while new serves nothing */
+  /** Old's figures from before new took traffic, e.g. measured last week. @default measured by the guard while new serves nothing */
   readonly baseline?: Pick<ArmFigures, 'calls' | 'errorRate' | 'p95'>;
+  /**
+   * The comparator's noise floor, measured in A/A mode (`shadow.aa`, old
+   * against old) by an earlier deployment: shadow value mismatches are then
+   * judged against `maxMismatchRate` plus this noise. @default measured while `aa` is on, else none
+   */
+  readonly noise?: { readonly compared: number; readonly mismatched: number };
+  /** The clock steps are timed by: give the glue's. @default systemClock */
+  readonly clock?: Clock;
+  /** Told when a step stays inconclusive past `maxInconclusiveMs`. @default none */
+  readonly notifier?: Notifier;
   /** @default the glue's logger is not reachable, so pino at `info` */
   readonly logger?: Logger;
+  /**
+   * How long `watch()` waits for `glue.rollback()` to settle, in ms of real
+   * time, before it stops waiting (logged) and may trip again. The guard is
+   * also re-armed at once when the glue's config moves forward again.
+   * @default 30000
+   */
+  readonly rollbackTimeoutMs?: number;
 }
 
+/** How many tests of one step can roll back: error rate, error rate over the control, latency (or, in shadow, value mismatches and errors). */
+const TESTS_PER_STEP = 3;
+
 /**
- * Judges a glue's sliding-window figures against rollback criteria, and with
- * `watch()` rolls it back the moment one trips.
- *
- * - error rate: new's above `maxErrorRate`, or above the control's plus
- *   `maxErrorRateOverBaseline`;
- * - latency: new's P95 above `maxP95Ratio` times the control's;
- * - data: the shadow mismatch rate above `maxMismatchRate`.
- *
- * New needs `minSamples` calls in the window before its error rate is judged;
- * comparisons with old need `minSamples` on old's side too; the mismatch
- * rate needs `minSamples` comparisons. The control is old's live figures
- * when old served `minSamples` calls in the same window, otherwise the
- * baseline captured while new served nothing.
+ * A sequential judge of the step in force: new's error rate, latency and
+ * shadow mismatches, tested against the control with always-valid
+ * confidence sequences (see docs/rollout.md), so that looking after every
+ * call never inflates the chance of a false rollback. Evidence counts from
+ * the moment the step's config was set; figures of an earlier phase never
+ * judge the next. `check()` gives the verdict; `watch()` rolls back the
+ * moment it is `fail`.
  */
 export class RollbackGuard {
   readonly criteria: RollbackCriteria;
   readonly #glue: AnyGlue;
   readonly #logger: Logger;
-  #baseline: Control | undefined;
-  #tripping = false;
+  readonly #clock: Clock;
+  readonly #notify: NotifyFn;
+  readonly #rollbackTimeoutMs: number;
+  readonly #settings: JudgeSettings;
+  readonly #given: Control | undefined;
+  readonly #recorder: StepRecorder;
+  readonly #offChange: () => void;
+  /** Value mismatches of old against itself (A/A), given or measured. */
+  #noise: Counts | undefined;
+  /** The rollback in flight, if any: while set, the guard does not trip again. */
+  #trip: object | undefined;
+  #statsFailing = false;
+  /** The step whose stall was already announced. */
+  #stallTold: number | undefined;
 
-  /** @throws InvalidOptionError on a bad criterion, or a `windowMs` that differs from the glue's. */
+  /** @throws InvalidOptionError on a bad criterion or option, a `windowMs` that differs from the glue's, or a glue whose `stats()` throws. */
   constructor(glue: AnyGlue, criteria: Partial<RollbackCriteria> = {}, options: RollbackGuardOptions = {}) {
+    if (typeof glue !== 'object' || glue === null || typeof glue.stats !== 'function' || typeof glue.on !== 'function') {
+      throw new InvalidOptionError('glue', 'must be a MigrationGlue (or FleetStats): something with stats(), on() and rollback()');
+    }
     this.#glue = glue;
     this.criteria = resolveCriteria(criteria);
-    const glueWindow = glue.stats().windowMs;
+    let first: MigrationStats;
+    try {
+      first = glue.stats();
+    } catch (err) {
+      throw new InvalidOptionError('glue', `must answer stats(), which threw: ${errorText(err)}`);
+    }
+    const glueWindow: unknown = first?.windowMs;
     if (criteria.windowMs !== undefined && criteria.windowMs !== glueWindow) {
       throw new InvalidOptionError(
         'criteria.windowMs',
-        `must equal the glue's windowMs (${glueWindow}) since the guard reads the glue's window, got ${criteria.windowMs}`,
+        `must equal the glue's windowMs (${String(glueWindow)}) since the stats share the glue's window, got ${criteria.windowMs}`,
       );
     }
     this.#logger = safeLogger(options.logger);
+    this.#clock = resolveClock(options.clock);
+    this.#notify = toNotify(options.notifier, this.#logger);
+    this.#rollbackTimeoutMs = timerMs(options.rollbackTimeoutMs, 'rollbackTimeoutMs', 30_000);
+    const c = this.criteria;
+    this.#settings = {
+      maxErrorRate: c.maxErrorRate,
+      maxErrorRateOverBaseline: c.maxErrorRateOverBaseline,
+      maxP95Ratio: c.maxP95Ratio,
+      maxMismatchRate: c.maxMismatchRate,
+      minSamples: c.minSamples,
+      alpha: c.falseRollbackRate / (c.rampSteps * TESTS_PER_STEP),
+      ratioAlpha: c.falseRollbackRate / c.rampSteps,
+    };
     if (options.baseline !== undefined) {
       const { calls, errorRate, p95 } = options.baseline;
-      if (![calls, errorRate, p95].every((v) => typeof v === 'number' && Number.isFinite(v) && v >= 0)) {
-        throw new InvalidOptionError('baseline', 'must have finite, non-negative calls, errorRate and p95');
+      if (![calls, errorRate, p95].every((v) => typeof v === 'number' && Number.isFinite(v) && v >= 0) || errorRate > 1) {
+        throw new InvalidOptionError('baseline', 'must have finite, non-negative calls, errorRate (at most 1) and p95');
       }
-      this.#baseline = { source: 'baseline', calls, errorRate, p95 };
+      this.#given = { source: 'baseline', calls, errorRate, p95 };
     }
+    if (options.noise !== undefined) {
+      const { compared, mismatched } = options.noise;
+      if (![compared, mismatched].every((v) => Number.isInteger(v) && v >= 0) || mismatched > compared) {
+        throw new InvalidOptionError('noise', 'must be { compared, mismatched } with whole numbers, mismatched at most compared');
+      }
+      this.#noise = { trials: compared, events: mismatched };
+    }
+    const at = readClock(this.#clock) ?? Date.now();
+    this.#recorder = new StepRecorder(glue, at, this.#given);
+    // Every step is tracked from construction, so that check() works without watch().
+    this.#offChange = glue.on('configChange', (event) => this.#onConfigChange(event));
   }
 
-  /** Old's baseline, once captured (or given). */
+  /** Old's baseline as known now: measured while new served nothing, or given. */
   get baseline(): Control | undefined {
-    return this.#baseline;
+    const control = this.#safeJudge()?.control;
+    return control?.source === 'baseline' ? control : this.#given;
   }
 
   /**
-   * Takes old's current window figures as the baseline, when old has served
-   * `minSamples` calls in it. Called by `check()` while new serves nothing.
-   * Returns whether a baseline was taken.
+   * Judges the step in force now: pass, fail or inconclusive, with the
+   * figures behind it. Cheap enough to call after every call.
+   * @throws whatever `glue.stats()` throws.
    */
-  captureBaseline(stats: MigrationStats = this.#glue.stats()): boolean {
-    const old = stats.old.window;
-    if (old.calls < this.criteria.minSamples) return false;
-    this.#baseline = { source: 'baseline', calls: old.calls, errorRate: old.errorRate, p95: old.p95 };
-    return true;
-  }
-
-  /** Judges the glue's figures now. Cheap enough to call after every call. */
   check(): GuardResult {
-    return this.#evaluate(this.#glue.stats());
-  }
-
-  #evaluate(stats: MigrationStats): GuardResult {
-    const c = this.criteria;
-    const fresh = stats.new.window;
-    const old = stats.old.window;
-    const shadow = stats.shadow.window;
-    if (fresh.calls === 0 && stats.new.calls === 0) this.captureBaseline(stats);
-    const control: Control | undefined =
-      old.calls >= c.minSamples ? { source: 'live', calls: old.calls, errorRate: old.errorRate, p95: old.p95 } : this.#baseline;
-    const reasons: string[] = [];
-    const newEnough = fresh.calls >= c.minSamples;
-    if (newEnough) {
-      if (fresh.errorRate > c.maxErrorRate) {
-        reasons.push(`new error rate ${percent(fresh.errorRate)} > ${percent(c.maxErrorRate)} over ${fresh.calls} calls`);
-      } else if (control !== undefined && fresh.errorRate > control.errorRate + c.maxErrorRateOverBaseline) {
-        reasons.push(
-          `new error rate ${percent(fresh.errorRate)} > old's ${percent(control.errorRate)} (${control.source}) + ${points(c.maxErrorRateOverBaseline)} over ${fresh.calls} calls`,
-        );
-      }
-      if (control !== undefined && control.p95 > 0 && fresh.p95 > c.maxP95Ratio * control.p95) {
-        reasons.push(
-          `new p95 ${ms(fresh.p95)} > ${c.maxP95Ratio}x old's ${ms(control.p95)} (${control.source}) over ${fresh.calls} calls`,
-        );
-      }
-    }
-    const comparedEnough = shadow.compared >= c.minSamples;
-    if (comparedEnough && shadow.mismatchRate > c.maxMismatchRate) {
-      reasons.push(`shadow mismatch rate ${percent(shadow.mismatchRate)} > ${percent(c.maxMismatchRate)} over ${shadow.compared} comparisons`);
-    }
-    const enough = stats.config.shadowMode ? comparedEnough : newEnough;
-    return {
-      ok: reasons.length === 0,
-      reasons,
-      enough,
-      samples: { new: fresh.calls, old: old.calls, compared: shadow.compared },
-      control,
-    };
+    return this.#judgeNow(this.#glue.stats(), true);
   }
 
   /**
-   * Rolls the glue back the moment a criterion trips, judged after every
-   * call new served and every mismatch: the call after the one that crossed
-   * a limit is already served by old. Returns a function that stops watching.
+   * Rolls the glue back the moment the verdict is `fail`, judged after every
+   * call new served and every mismatch: the call after the one that settled
+   * it is already served by old. A step inconclusive past
+   * `maxInconclusiveMs` is told to the notifier once, then held or rolled
+   * back (`onInconclusive`). No polling. Returns a function that stops watching.
    */
   watch(): () => void {
-    const judge = () => this.#judge();
+    const judge = (): void => this.#watchJudge();
     const offSettled = this.#glue.on('settled', (event) => {
-      if (event.arm === 'new') judge();
+      if (event?.arm === 'new') judge();
     });
     const offMismatch = this.#glue.on('mismatch', judge);
     return () => {
@@ -170,29 +207,143 @@ export class RollbackGuard {
     };
   }
 
-  #judge(): void {
-    if (this.#tripping) return;
-    // One stats() per judged call: it runs after every call new serves.
+  /**
+   * Starts judging the step in force afresh: what was counted before no
+   * longer judges it. Call it after deploying a fixed new in the middle of a
+   * step (shadow mismatches of the broken build must not fail the fixed one).
+   * Old's figures of a step where new served nothing stay in the baseline.
+   */
+  restartStep(): void {
     const stats = this.#glue.stats();
-    if (isRolledBack(stats.config)) return;
-    const result = this.#evaluate(stats);
-    if (result.ok) return;
-    this.#tripping = true;
-    const reason = `rollback guard: ${result.reasons.join('; ')}`;
-    this.#glue
-      .rollback(reason)
-      .catch((err: unknown) => this.#logger.error({ err, migration: this.#glue.name }, 'rollback guard could not save the rollback'))
-      .finally(() => {
-        this.#tripping = false;
-      });
+    this.#recorder.startStep(this.#recorder.config, readClock(this.#clock) ?? Date.now(), stats, true);
+    this.#stallTold = undefined;
   }
-}
 
+  /** Stops following the glue's steps (and any `watch()`ers keep their own unsubscribe). */
+  close(): void {
+    this.#offChange();
+    this.#recorder.close();
+  }
 
-function points(rate: number): string {
-  return `${Number((rate * 100).toFixed(2))} points`;
-}
+  #onConfigChange(event: ConfigChangeEvent): void {
+    const after = event?.after;
+    if (typeof after !== 'object' || after === null) return;
+    // Moving forward again after a rollback (a resume, an operator) re-arms the guard, whatever became of the rollback's wait.
+    if (!isRolledBack(after)) this.#trip = undefined;
+    let stats: MigrationStats;
+    try {
+      stats = this.#glue.stats();
+    } catch {
+      return;
+    }
+    this.#keepNoise(stats);
+    this.#recorder.startStep(after, typeof event.at === 'number' && Number.isFinite(event.at) ? event.at : (readClock(this.#clock) ?? Date.now()), stats);
+  }
 
-function ms(value: number): string {
-  return `${Number(value.toFixed(2))} ms`;
+  /** At the end of an A/A step, its value mismatches become the noise floor. */
+  #keepNoise(stats: MigrationStats): void {
+    if (stats?.shadow?.aa !== true) return;
+    const e = this.#recorder.evidence(stats, this.criteria.minSamples);
+    if (e.phase !== 'shadow' || e.shadow.compared === 0) return;
+    const before = this.#noise ?? { trials: 0, events: 0 };
+    this.#noise = { trials: before.trials + e.shadow.compared, events: before.events + e.shadow.valueMismatches };
+  }
+
+  #judgeNow(stats: MigrationStats, explain: boolean): GuardResult {
+    const config = stats?.config as MigrationConfig | undefined;
+    // A config the guard missed (no configChange before the first call of a step) starts the step now.
+    if (config !== undefined && typeof config === 'object') this.#recorder.startStep(config, readClock(this.#clock) ?? Date.now(), stats);
+    let evidence = this.#recorder.evidence(stats, this.criteria.minSamples);
+    const aa = stats?.shadow?.aa === true && evidence.phase === 'shadow';
+    if (aa) {
+      // Old against old: the mismatches are the comparator's noise, not new's.
+      evidence = { ...evidence, shadow: { ...evidence.shadow, valueMismatches: 0 } };
+    } else if (this.#noise !== undefined) {
+      evidence = { ...evidence, noise: this.#noise };
+    }
+    const judgement = judgeStep(evidence, this.#settings, { explain });
+    const since = this.#recorder.since;
+    const now = readClock(this.#clock);
+    const stalled = judgement.verdict === 'inconclusive' && now !== undefined && now - since > this.criteria.maxInconclusiveMs;
+    const ratio = judgement.metrics.find((m) => m.metric === 'sampleRatio');
+    const holding = judgement.metrics.find((m) => m.verdict === 'inconclusive');
+    const control = evidence.control;
+    const reasons = aa ? [...judgement.reasons, 'A/A mode: shadow mismatches measure the comparator noise, not new'] : judgement.reasons;
+    return {
+      verdict: judgement.verdict,
+      ok: judgement.verdict !== 'fail' && ratio?.verdict !== 'fail',
+      enough: judgement.verdict === 'pass',
+      reasons,
+      metrics: judgement.metrics,
+      samples: { new: evidence.new.calls, old: evidence.oldInShadow.trials, compared: evidence.shadow.compared },
+      control:
+        control === undefined
+          ? undefined
+          : {
+              source: control.source,
+              calls: control.calls,
+              errorRate: control.calls > 0 ? control.errors / control.calls : 0,
+              p95: control.latency !== undefined && control.latency.count > 0 ? control.latency.percentile(0.95) : (control.p95 ?? 0),
+            },
+      since,
+      stalled,
+      needed: holding?.needed,
+    };
+  }
+
+  #safeJudge(explain = false): GuardResult | undefined {
+    try {
+      const result = this.#judgeNow(this.#glue.stats(), explain);
+      this.#statsFailing = false;
+      return result;
+    } catch (err) {
+      if (!this.#statsFailing) this.#logger.error({ err, migration: this.#glue.name }, 'rollback guard could not read the glue stats');
+      this.#statsFailing = true;
+      return undefined;
+    }
+  }
+
+  #watchJudge(): void {
+    if (this.#trip !== undefined) return;
+    const result = this.#safeJudge();
+    if (result === undefined) return;
+    const config = this.#recorder.config;
+    if (isRolledBack(config)) return;
+    if (result.verdict === 'fail') {
+      this.#rollBack(`rollback guard: ${result.reasons.join('; ')}`);
+      return;
+    }
+    if (result.stalled && this.#stallTold !== result.since) {
+      this.#stallTold = result.since;
+      const hours = Math.round(this.criteria.maxInconclusiveMs / 3_600_000);
+      const message = `${this.#glue.name}: step inconclusive for more than ${hours} h (${result.reasons[0] ?? 'not enough evidence'})`;
+      this.#logger.warn({ migration: this.#glue.name, reasons: result.reasons, needed: result.needed }, 'rollback guard: step inconclusive for too long');
+      void this.#notify({
+        kind: 'blocked',
+        migration: this.#glue.name,
+        message,
+        at: readClock(this.#clock) ?? Date.now(),
+        details: { reasons: result.reasons, needed: result.needed, onInconclusive: this.criteria.onInconclusive },
+      });
+      if (this.criteria.onInconclusive === 'rollback') this.#rollBack(`rollback guard: ${message}`);
+    }
+  }
+
+  #rollBack(reason: string): void {
+    const trip = {};
+    this.#trip = trip;
+    const glue = this.#glue;
+    // The rollback is started synchronously (the glue switches to old at once); only the wait for it is bounded.
+    void settleWithin(() => glue.rollback(reason), this.#rollbackTimeoutMs).then((outcome) => {
+      if (outcome.status === 'error') {
+        this.#logger.error({ err: outcome.error, migration: glue.name }, 'rollback guard could not save the rollback');
+      } else if (outcome.status === 'timeout') {
+        this.#logger.error(
+          { migration: glue.name, timeoutMs: this.#rollbackTimeoutMs, reason },
+          'rollback did not settle in time; the guard may trip again',
+        );
+      }
+      if (this.#trip === trip) this.#trip = undefined;
+    });
+  }
 }

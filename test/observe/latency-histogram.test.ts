@@ -208,3 +208,33 @@ describe('LatencyHistogram', () => {
     });
   });
 });
+
+describe('LatencyHistogram.countAbove', () => {
+  it('counts the samples certainly slower than a threshold, never more than the true count', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.double({ min: 0, max: 10_000, noNaN: true }), { maxLength: 200 }),
+        fc.double({ min: 0, max: 10_000, noNaN: true }),
+        (samples, threshold) => {
+          const histogram = new LatencyHistogram();
+          for (const sample of samples) histogram.record(sample);
+          const counted = histogram.countAbove(threshold);
+          const trulyAbove = samples.filter((s) => s > threshold).length;
+          const clearlyAbove = samples.filter((s) => s > threshold * 1.06 + 0.002).length;
+          expect(counted).toBeLessThanOrEqual(trulyAbove);
+          expect(counted).toBeGreaterThanOrEqual(clearlyAbove);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('is 0 on an empty histogram and counts everything above a tiny threshold', () => {
+    const histogram = new LatencyHistogram();
+    expect(histogram.countAbove(5)).toBe(0);
+    for (const ms of [10, 20, 30]) histogram.record(ms);
+    expect(histogram.countAbove(0.5)).toBe(3);
+    expect(histogram.countAbove(15)).toBe(2);
+    expect(histogram.countAbove(30)).toBe(0);
+  });
+});

@@ -72,14 +72,17 @@ describeWithRedis('FleetStats', (url) => {
     const configKey = uniqueKey('fleet-config');
     const fleetKey = uniqueKey('fleet');
     const members = await Promise.all([0, 1, 2, 3].map(() => instance(configKey, fleetKey, 20)));
+    // The guards judge the step from the moment they are made.
+    const localGuard = new RollbackGuard(members[0]!.glue, { windowMs: 60_000 }, { logger: silentLogger });
+    const guard = new RollbackGuard(members[0]!.fleet, { windowMs: 60_000 }, { logger: silentLogger });
     // 40 calls each: no instance reaches minSamples (100) alone; 5 % of new's calls fail.
     for (const { glue } of members) {
       for (let i = 0; i < 40; i++) await glue.process({ userId: `u${i}` }).catch(() => undefined);
     }
     for (const { fleet } of members) await fleet.refresh();
     await members[0]?.fleet.refresh();
-    const local = new RollbackGuard(members[0]!.glue, { windowMs: 60_000 }, { logger: silentLogger }).check();
-    expect(local.enough).toBe(false);
+    const local = localGuard.check();
+    expect(local).toMatchObject({ verdict: 'inconclusive', enough: false, samples: { new: 40 } });
     const view = members[0]!.fleet;
     expect(view.instances).toBe(4);
     const stats = view.stats();
@@ -87,10 +90,9 @@ describeWithRedis('FleetStats', (url) => {
     expect(stats.new.window.calls).toBe(160);
     expect(stats.new.window.errors).toBe(8);
     expect(stats.fallbacks).toBe(8);
-    const guard = new RollbackGuard(view, { windowMs: 60_000 }, { logger: silentLogger });
     const result = guard.check();
-    expect(result.samples.new).toBeGreaterThanOrEqual(100);
-    expect(result.ok).toBe(false);
+    expect(result.samples.new).toBe(160);
+    expect(result.verdict).toBe('fail');
     expect(result.reasons.join()).toMatch(/new error rate/);
   });
 

@@ -26,7 +26,8 @@ export async function simulatedMigration() {
   });
   const journal = new MigrationJournal({ clock });
   journal.attach(glue);
-  const guard = new RollbackGuard(glue, { minSamples: 20 });
+  // Limits loose enough that a few hundred calls on new show a step healthy: the judge itself is tested in rollback-guard.test.ts.
+  const guard = new RollbackGuard(glue, { minSamples: 20, maxErrorRate: 0.05, maxErrorRateOverBaseline: 0.05, maxMismatchRate: 0.01 }, { clock });
   guard.watch();
   const ramp = new RampController({ store, guard, journal, clock, logger: recordingLogger(), name: 'pricing', approve: () => true });
   journal.record('backfill', { data: { copied: 0, total: 3000 } });
@@ -41,8 +42,11 @@ export async function simulatedMigration() {
       released = true;
       state.bad = true;
     }
-    for (let i = 0; i < 2_500; i++) await glue.process({ userId: `u${i}` }).catch(() => undefined);
-    await glue.drain();
+    // Traffic until the judge has made up its mind about the step in force (or the day's cap).
+    for (let round = 0; round < 20 && (round === 0 || guard.check().verdict === 'inconclusive'); round++) {
+      for (let i = 0; i < 2_500; i++) await glue.process({ userId: `u${i}` }).catch(() => undefined);
+      await glue.drain();
+    }
     journal.snapshot(glue);
     snapshots += 1;
     if (ramp.status().blockedBy === 'rolledBack') {
