@@ -2,8 +2,9 @@
  * The whole migration, simulated on embedded defaults (no server): a
  * "pricing" service and its price table on PGlite move from v1 to v2.
  * Preparation, dual write and backfill, shadow (a real rounding mismatch,
- * fixed), a four-week ramp with a bad release rolled back automatically at
- * 25 %, full, grace, cleanup. Ends with the checklist and an HTML report.
+ * fixed), a four-week ramp judged by the sequential rollback guard (steps
+ * held until the evidence is in, a bad release rolled back automatically at
+ * 25 %), full, grace, cleanup. Ends with the checklist and an HTML report.
  *
  *   npm run demo                 # or: npx tsx examples/demo.ts
  *   npm run demo -- --help
@@ -25,7 +26,7 @@ import {
   renderReport,
   verify,
 } from '../src/index.js';
-import type { Notification } from '../src/index.js';
+import type { GuardResult, Notification } from '../src/index.js';
 import { sqlRepository } from '../src/sql/index.js';
 import { ManualClock, seededRandom } from '../src/testing/index.js';
 
@@ -35,6 +36,7 @@ Options:
   --seed <n>        seed of the simulated traffic (default 42)
   --speed <s>       max (default): no pauses; normal or slow: pause between lines to read along
   --fault <f>       the bad release at 25 %: errors (default), latency, or none
+  --per-day <n>     quotes a simulated day, at most (default 60000): the judge holds a step until it has enough
   --out <file>      where the HTML report goes (default migration-report.html)
   --journal <file>  also write the journal as JSON lines (for npx migration-glue checklist/report)
   -h, --help        this help`;
@@ -44,6 +46,7 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '42' },
     speed: { type: 'string', default: 'max' },
     fault: { type: 'string', default: 'errors' },
+    'per-day': { type: 'string', default: '60000' },
     out: { type: 'string', default: 'migration-report.html' },
     journal: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
@@ -54,8 +57,9 @@ if (values.help) {
   process.exit(0);
 }
 const seed = Number(values.seed);
+const perDay = Number(values['per-day']);
 const pauses: Record<string, number> = { max: 0, normal: 120, slow: 400 };
-if (!Number.isInteger(seed) || !(values.speed in pauses) || !['errors', 'latency', 'none'].includes(values.fault)) {
+if (!Number.isInteger(seed) || !(values.speed in pauses) || !['errors', 'latency', 'none'].includes(values.fault) || !(Number.isInteger(perDay) && perDay >= 1_000)) {
   console.error(`invalid option\n\n${help}`);
   process.exit(2);
 }
@@ -91,12 +95,23 @@ const oldTable = sqlRepository<Price, string>({ query: db, table: 'prices_v1', k
 const newTable = sqlRepository<Price, string>({ query: db, table: 'prices_v2', key: 'sku' });
 const prices = new DualWriteRepository<Price, string>({ name: 'prices', old: oldTable, new: newTable, keyOf: (p) => p.sku, config: dataConfig, logger: quiet, clock });
 
+// The services keep a price cache, filled from the table and refreshed on every update, as pricing services do.
+const cache = new Map<string, Price>();
+async function priceOf(sku: string): Promise<Price> {
+  let price = cache.get(sku);
+  if (price === undefined) {
+    price = await prices.get(sku);
+    if (price === undefined) throw new Error(`unknown sku ${sku}`);
+    cache.set(sku, price);
+  }
+  return price;
+}
+
 // v1 rounds to cents; v2's first cut rounds down (a real rounding difference), and a later release breaks.
 const state = { rounding: 'floor' as 'floor' | 'round', broken: false, calls: 0 };
 async function priceV1(quote: Quote): Promise<Total> {
   clock.advance(12 + random() * 6);
-  const price = await prices.get(quote.sku);
-  if (price === undefined) throw new Error(`unknown sku ${quote.sku}`);
+  const price = await priceOf(quote.sku);
   const total = Math.round(price.cents * quote.quantity * (1 + price.vat)) / 100;
   return { sku: quote.sku, quantity: quote.quantity, total, currency: 'EUR' };
 }
@@ -104,8 +119,7 @@ async function priceV2(quote: Quote): Promise<Total> {
   const slow = state.broken && fault === 'latency';
   clock.advance((slow ? 60 : 8) + random() * 4);
   if (state.broken && fault === 'errors' && state.calls++ % 12 === 0) throw new Error('pricing v2: rules cache unavailable');
-  const price = await prices.get(quote.sku);
-  if (price === undefined) throw new Error(`unknown sku ${quote.sku}`);
+  const price = await priceOf(quote.sku);
   const raw = price.cents * quote.quantity * (1 + price.vat);
   const total = (state.rounding === 'round' ? Math.round(raw) : Math.floor(raw)) / 100;
   return { sku: quote.sku, quantity: quote.quantity, total, currency: 'EUR' };
@@ -125,9 +139,13 @@ const glue = new MigrationGlue<Quote, Total>({
 const journal = new MigrationJournal({ clock });
 journal.attach(glue);
 journal.check('Glue layer deployed (100% old)');
-// A small sample floor keeps the simulation short; production keeps the default 100 or more.
-const guard = new RollbackGuard(glue, { minSamples: 30 });
+// The default criteria: the judge rolls back only on evidence, and a step passes only on evidence.
+const guard = new RollbackGuard(glue, {}, { clock, notifier: notify, logger: quiet });
 
+let rolledBack = false;
+glue.on('rollback', () => {
+  rolledBack = true;
+});
 let shown = 0;
 glue.on('mismatch', (m) => {
   if (shown++ < 2) {
@@ -136,18 +154,35 @@ glue.on('mismatch', (m) => {
   }
 });
 
-/** A burst of traffic: one sliding window's worth of quotes, and a price update every 40 calls. */
+let quotes = 0;
+/** A burst of quotes, and a price update (dual-written) every 40 quotes of the first thousands, then every thousand. */
 async function traffic(calls: number): Promise<void> {
   for (let i = 0; i < calls; i++) {
     const sku = skus[Math.floor(random() * skus.length)] as string;
-    if (i % 40 === 39) {
+    quotes += 1;
+    if (quotes % (quotes < 5_000 ? 40 : 1_000) === 0) {
       const current = await prices.get(sku);
-      if (current !== undefined) await prices.save({ ...current, cents: current.cents + 1 });
+      if (current !== undefined) {
+        const updated = { ...current, cents: current.cents + 1 };
+        await prices.save(updated);
+        cache.set(sku, updated);
+      }
     }
     await glue.process({ userId: `user-${Math.floor(random() * 50_000)}`, sku, quantity: 1 + Math.floor(random() * 3) }).catch(() => undefined);
   }
   await glue.drain();
+}
+
+/** A simulated day of quotes, cut short once the judge has a verdict on the step in force (to keep the demo quick). */
+async function aDay(): Promise<GuardResult> {
+  let result = guard.check();
+  if (result.verdict !== 'inconclusive') return result;
+  for (let done = 0; done < perDay && result.verdict === 'inconclusive' && !rolledBack; done += 1_000) {
+    await traffic(1_000);
+    result = guard.check();
+  }
   journal.snapshot(glue);
+  return result;
 }
 
 // -------------------------------------------------------------- the migration
@@ -155,8 +190,8 @@ console.log('migration-glue demo: pricing v1 -> v2 (simulated time; run with --h
 
 await say('phase 1   preparation: the glue routes 100 % to v1');
 await traffic(1_500);
+journal.snapshot(glue);
 const baseline = glue.stats().old.window;
-guard.captureBaseline();
 journal.check('Baseline metrics captured');
 journal.check('Behavior verified unchanged');
 await say(`          baseline of v1: ${baseline.calls} calls, error rate ${pct(baseline.errorRate)}, p95 ${baseline.p95.toFixed(1)} ms`);
@@ -188,41 +223,47 @@ clock.advance(day);
 await store.save(phases.shadow());
 await say('phase 2   shadow: v1 serves, v2 is called too and compared');
 await traffic(1_000);
-const found = glue.stats().shadow;
-await say(`          ${pct(found.mismatchRate)} of ${found.compared} quotes differ: ${found.fingerprints[0]?.description ?? ''}`);
+journal.snapshot(glue);
+const found = guard.check();
+await say(`          the judge says ${found.verdict}: ${found.reasons[0] ?? ''}`);
+await say(`          ${glue.stats().shadow.fingerprints[0]?.description ?? ''}`);
 state.rounding = 'round';
-await say('fix       v2 rounds half up like v1; shadow again');
+// The fixed build is judged on its own calls: the broken build's mismatches no longer count.
+guard.restartStep();
+await say('fix       v2 rounds half up like v1; shadow again, judged afresh');
+guard.watch();
 clock.advance(day);
-await traffic(1_000);
-await say(`          shadow clean: ${pct(glue.stats().shadow.window.mismatchRate)} mismatches in the last window`);
+const clean = await aDay();
+await say(`          shadow ${clean.verdict}: ${clean.samples.compared} comparisons, ${glue.stats().shadow.window.mismatched} mismatches in the last window`);
 journal.check('New system implemented and tested');
 
-// The ramp: four weeks, one tick at each hold's end, automatic approvals.
-guard.watch();
+// The ramp: the default plan, ticked once a simulated day, automatic approvals. A step advances
+// once its hold is over and the judge has the evidence that new is within the limits.
 const ramp = new RampController({ store, guard, journal, clock, notifier: notify, logger: quiet, name: 'pricing', approve: () => true });
 let released = false;
-for (let round = 0; round < 40 && ramp.status().blockedBy !== 'done'; round++) {
-  const status = ramp.status();
-  if (status.nextAt > clock.now()) clock.set(status.nextAt);
-  if (store.current().newSystemPercentage === 25 && !store.current().shadowMode && !released && fault !== 'none') {
+for (let round = 0; round < 120 && ramp.status().blockedBy !== 'done'; round++) {
+  if (ramp.status().percentage === 25 && !store.current().shadowMode && !released && fault !== 'none') {
     released = true;
     state.broken = true;
     await say(`release   v2.1 of pricing goes out (${fault === 'errors' ? 'a cache that fails one call in twelve' : 'six times slower'})`);
   }
-  // Enough calls for the guard to see its sample floor on new at the percentage in force.
-  const percentage = store.current().shadowMode ? 100 : store.current().newSystemPercentage;
-  await traffic(Math.max(1_000, Math.ceil((guard.criteria.minSamples * 120) / Math.max(percentage, 1))));
-  if (ramp.status().blockedBy === 'rolledBack') {
+  await aDay();
+  if (rolledBack) {
+    rolledBack = false;
     journal.issue(`pricing v2.1 ${fault === 'errors' ? 'failed one call in twelve' : 'p95 six times v1'} at 25 %`, { resolution: 'fixed in v2.2', owner: 'pricing team' });
     state.broken = false;
     clock.advance(2 * 60 * 60 * 1000);
     await say('fix       v2.2 deployed; the ramp resumes from shadow');
     await ramp.resume();
-    await traffic(1_000);
-    clock.advance(10 * 60 * 1000);
-    await traffic(1_000);
+    await aDay();
   }
-  await ramp.tick();
+  const after = await ramp.tick();
+  if (after.blockedBy === 'samples') {
+    const held = guard.check();
+    const more = held.needed === undefined ? '' : `; about ${held.needed.toLocaleString('en-US')} more calls on new needed`;
+    await say(`hold      ${where()}: inconclusive, the ramp waits for evidence: ${held.reasons[0] ?? ''}${more}`);
+  }
+  clock.advance(day);
 }
 
 await dataConfig.save(phases.full());
@@ -238,6 +279,11 @@ if (values.journal !== undefined) fs.writeFileSync(path.resolve(values.journal),
 console.log(`report written to ${path.relative(process.cwd(), out) || out}`);
 await glue.close();
 await db.close();
+
+function where(): string {
+  const config = store.current();
+  return config.shadowMode ? 'shadow' : `${config.newSystemPercentage} %`;
+}
 
 function pct(rate: number): string {
   return `${Number((rate * 100).toFixed(2))} %`;

@@ -8,7 +8,7 @@ import type { BoundedCall } from './bounded-call.js';
 import { boundedCaller, defaultCallTimeoutMs } from './bounded-call.js';
 import type { CheckpointStore } from './checkpoint-store.js';
 import type { CompareKeys } from './keys.js';
-import { compareKeys as defaultCompareKeys, keyId } from './keys.js';
+import { keyId } from './keys.js';
 import type { Sleep } from './options.js';
 import { optionalFunction, optionalPositiveNumber, positiveInteger, requireFunction, requireObject, resolveClock } from '../options.js';
 import { optionalSignal, realSleep, requireRepository, resolveKeyOrder, throwIfAborted } from './options.js';

@@ -1,5 +1,5 @@
-import type { Settled } from './bounded.js';
-import { settleWithin } from './bounded.js';
+import type { Settled } from '../bounded.js';
+import { settleWithin } from '../bounded.js';
 import type { RepairEntry, Side } from './repair-log.js';
 import type { Repository } from './repository.js';
 

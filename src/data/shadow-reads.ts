@@ -2,8 +2,9 @@ import type { Comparator, Comparison } from '../compare/comparator.js';
 import { fingerprintOf } from '../compare/fingerprint.js';
 import type { Emitter } from '../observe/emitter.js';
 import type { LogLimiter } from '../observe/log-limiter.js';
-import type { Settled } from './bounded.js';
-import { loggableError, settleWithin, timeoutError } from './bounded.js';
+import type { Settled } from '../bounded.js';
+import { loggableError, timeoutError } from './bounded.js';
+import { settleWithin } from '../bounded.js';
 import type { DualWriteEvents } from './dual-write-events.js';
 import type { Repository } from './repository.js';
 

@@ -133,14 +133,22 @@ function decide(
  * estimate itself is at or above the limit).
  */
 function neededTrials(samples: number, minSamples: number, limit: number, at: (n: number) => Bound): number | undefined {
-  let n = Math.max(samples, minSamples, 1);
-  for (let i = 0; i < 40; i++) {
-    const bound = at(n);
-    if (bound.estimate >= limit) return undefined;
-    if (bound.upper <= limit) return Math.max(0, Math.ceil(n - samples));
-    n *= 1.5;
+  let low = Math.max(samples, 1);
+  let high = Math.max(samples, minSamples, 1);
+  for (let i = 0; ; i++) {
+    const bound = at(high);
+    if (bound.estimate >= limit || i >= 60) return undefined;
+    if (bound.upper <= limit) break;
+    low = high;
+    high *= 2;
   }
-  return undefined;
+  // Bisect to within 1 %: the first n at which the upper bound reaches the limit.
+  while (high - low > Math.max(1, low * 0.01)) {
+    const mid = Math.floor((low + high) / 2);
+    if (at(mid).upper <= limit) high = mid;
+    else low = mid;
+  }
+  return Math.max(0, Math.ceil(high - samples));
 }
 
 /**

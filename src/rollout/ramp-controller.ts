@@ -11,7 +11,8 @@ import type { Logger } from '../observe/logger.js';
 import { safeLogger } from '../observe/logger.js';
 import type { Notification, Notifier, NotifyFn } from '../observe/notifier.js';
 import { toNotify } from '../observe/notifier.js';
-import { errorText, readClock, settleWithin } from './bounded.js';
+import { errorText, readClock } from './bounded.js';
+import { settleWithin } from '../bounded.js';
 import type { JournalEntry, JournalKind, MigrationJournal } from './journal.js';
 import type { RampStep } from './ramp-plan.js';
 import { defaultRamp, validatePlan } from './ramp-plan.js';
@@ -31,7 +32,7 @@ export interface RampStatus {
   /** Earliest clock time of the next step (or of completion, at the last step). */
   readonly nextAt: number;
   readonly blockedBy: BlockedBy;
-  /** The guard's reasons when `blockedBy` is `guard`. */
+  /** The guard's reasons when `blockedBy` is `guard`; when it is `samples`, what the judge still waits for and about how many more calls it needs. */
   readonly reasons?: readonly string[];
 }
 
@@ -288,7 +289,7 @@ export class RampController {
         }
         return this.#blocked('guard', health.reasons);
       }
-      if (!health.enough) return this.#blocked('samples');
+      if (!health.enough) return this.#blocked('samples', health.reasons.length > 0 ? health.reasons : undefined);
     }
     if (!(await this.#approved(next))) return this.#blocked('approval');
     // Re-read the store right before saving: a rollback (or another move) may have landed while we waited.
@@ -321,9 +322,13 @@ export class RampController {
     try {
       const health: unknown = (this.#guard as Pick<RollbackGuard, 'check'>).check();
       if (typeof health !== 'object' || health === null) throw new TypeError(`guard.check() returned ${describeValue(health)}`);
-      const { ok, enough, reasons } = health as Record<string, unknown>;
-      if (ok === true) return { ok: true, enough: enough === true, reasons: [] };
+      const { ok, enough, reasons, needed } = health as Record<string, unknown>;
       const list = Array.isArray(reasons) ? reasons.slice(0, 20).map((r) => (typeof r === 'string' ? r : describeValue(r))) : [];
+      if (ok === true) {
+        // Inconclusive: what the judge still waits for, and how many more calls it needs by estimate.
+        const more = typeof needed === 'number' && Number.isFinite(needed) ? [`about ${Math.ceil(needed)} more calls needed`] : [];
+        return { ok: true, enough: enough === true, reasons: enough === true ? [] : [...list, ...more] };
+      }
       return { ok: false, enough: false, reasons: list.length > 0 ? list : ['the guard did not say ok'] };
     } catch (err) {
       this.#logger.warn({ err, migration: this.#name }, 'rollback guard check threw; ramp held');
@@ -349,7 +354,7 @@ export class RampController {
   /** Saves to the store within `saveTimeoutMs`; an `ERR_CONFLICT` refusal is an outcome, other failures throw. */
   async #save(config: MigrationConfig, what: 'step' | 'resume'): Promise<SaveOutcome> {
     const outcome = await settleWithin(() => this.#store.save(config), this.#saveTimeoutMs);
-    if (outcome.status === 'value') return 'saved';
+    if (outcome.status === 'ok') return 'saved';
     if (outcome.status === 'timeout') {
       this.#logger.error({ migration: this.#name, timeoutMs: this.#saveTimeoutMs, what }, 'config store did not answer in time');
       throw new MigrationGlueError(
@@ -371,7 +376,7 @@ export class RampController {
     this.#rolledBack = true;
     this.#logger.error({ migration: this.#name }, 'a rollback landed while a ramp step was saved, and the step overwrote it; saving the rollback again');
     const outcome = await settleWithin(() => this.#store.save(phases.rolledBack()), this.#saveTimeoutMs);
-    if (outcome.status !== 'value') {
+    if (outcome.status !== 'ok') {
       this.#logger.error(
         { err: outcome.status === 'error' ? outcome.error : undefined, migration: this.#name },
         'the rollback could not be saved again: roll back by hand',

@@ -38,19 +38,35 @@ describe('npm run demo', () => {
       'backfill  [##############################] 100 %',
       'verify: 2000 checked, 0 missing, 0 different',
       'mismatch  sku-',
-      'shadow clean: 0 %',
+      'the judge says fail: shadow value mismatches',
+      'shadow again, judged afresh',
+      'shadow pass:',
       'ramp step 1/7: 1 % on new',
       'rolled back from 25 % (rollback guard: new error rate',
       'ramp resumed in shadow mode',
       'ramp step 7/7: 100 % on new',
       'ramp complete',
       'phase 5   cleanup',
-      '| 2026-03-19 | 25% | rollback guard: new error rate',
+      '| 2026-03-16 | 25% | rollback guard: new error rate',
     ]) {
       expect(stdout).toContain(line);
     }
     expect(entries.filter((e) => e.kind === 'rollback')).toHaveLength(1);
     expect(entries.filter((e) => e.kind === 'step').map((e) => e.percentage)).toEqual([1, 5, 10, 25, 1, 5, 10, 25, 50, 90, 100]);
+  });
+
+  it('holds a step while the judge is inconclusive, with its reason and the calls it still needs', () => {
+    const holds = stdout.split('\n').filter((line) => line.includes('hold      1 %: inconclusive, the ramp waits for evidence'));
+    expect(holds.length).toBeGreaterThan(0);
+    for (const line of holds) {
+      expect(line).toMatch(/new error rate 0 % \(always-valid interval 0 % to [\d.]+ %, limit 1 %\) over \d+; about [\d,]+ more calls on new needed$/);
+    }
+    // A step inconclusive for more than three days is never a silent stall.
+    expect(stdout).toMatch(/blocked {2}pricing: step inconclusive for more than 72 h/);
+  });
+
+  it('rolls back on evidence: the reason names the metric, the estimate and its always-valid interval', () => {
+    expect(stdout).toMatch(/rolled back from 25 % \(rollback guard: new error rate [\d.]+ % \(always-valid interval [\d.]+ % to [\d.]+ %, limit 1 %\) over \d+\)/);
   });
 
   it('lists its options with --help', async () => {
