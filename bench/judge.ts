@@ -83,6 +83,8 @@ interface RunOutcome {
   readonly msToRollback: number | undefined;
   /** Calls new served between the regression's start and the rollback. */
   readonly newCallsToRollback: number | undefined;
+  /** True when a regression scenario rolled back before its regression began (a false rollback). */
+  readonly early: boolean;
 }
 
 type Judge = 'sequential' | 'threshold';
@@ -154,12 +156,13 @@ async function run(scenario: Scenario, seed: number, judge: Judge, stepMs: numbe
   }
   stop();
   await glue.close();
-  if (!rolledBack) return { rolledBackAt: undefined, msToRollback: undefined, newCallsToRollback: undefined };
+  if (!rolledBack) return { rolledBackAt: undefined, msToRollback: undefined, newCallsToRollback: undefined, early: false };
   const from = regressionStart ?? start;
   return {
     rolledBackAt: stepIndex,
     msToRollback: now - from,
     newCallsToRollback: glue.stats().new.calls - newCallsAtRegression,
+    early: scenario.regression !== undefined && regressionStart === undefined,
   };
 }
 
@@ -168,6 +171,8 @@ interface Row {
   readonly judge: Judge;
   readonly runs: number;
   readonly rolledBack: number;
+  /** Regression scenarios: rolled back before the regression began. */
+  readonly early: number;
   readonly medianMinutes: number | undefined;
   readonly worstMinutes: number | undefined;
   readonly medianCalls: number | undefined;
@@ -184,7 +189,8 @@ function median(values: readonly number[]): number | undefined {
 async function measure(scenario: Scenario, judge: Judge, seeds: number, stepMs: number): Promise<Row> {
   const outcomes: RunOutcome[] = [];
   for (let seed = 1; seed <= seeds; seed++) outcomes.push(await run(scenario, seed * 7919, judge, stepMs));
-  const rolled = outcomes.filter((o) => o.rolledBackAt !== undefined);
+  const rolled = outcomes.filter((o) => o.rolledBackAt !== undefined && !o.early);
+  const early = outcomes.filter((o) => o.early).length;
   const minutes = rolled.map((o) => (o.msToRollback ?? 0) / MINUTE);
   const calls = rolled.map((o) => o.newCallsToRollback ?? 0);
   const where = new Map<string, number>();
@@ -197,6 +203,7 @@ async function measure(scenario: Scenario, judge: Judge, seeds: number, stepMs: 
     judge,
     runs: outcomes.length,
     rolledBack: rolled.length,
+    early,
     medianMinutes: median(minutes),
     worstMinutes: minutes.length > 0 ? Math.max(...minutes) : undefined,
     medianCalls: median(calls),
@@ -211,14 +218,14 @@ function cell(value: number | undefined, digits = 0): string {
 
 function render(rows: readonly Row[], seeds: number, stepMs: number): string {
   const lines = [
-    `Each run: preparation 30 min, then shadow, 1, 5, 10, 25, 50 and 100 % for ${stepMs / MINUTE} min each, steps driven by hand; default criteria; ${seeds} seeds per scenario and judge; the same traffic for both judges. For a healthy scenario "rolled back" is the false-rollback count; for a regression it is the share caught, and times and calls count from the step where the regression began.`,
+    `Each run: preparation 30 min, then shadow, 1, 5, 10, 25, 50 and 100 % for ${stepMs / MINUTE} min each, steps driven by hand; default criteria; ${seeds} seeds per scenario and judge; the same traffic for both judges. For a healthy scenario "rolled back" is the false-rollback count; for a regression it is the number caught after the regression began, times and calls counted from the start of the step where it began, and "before" counts runs rolled back before the regression began (false rollbacks too).`,
     '',
-    '| scenario | judge | rolled back | median / worst minutes to rollback | median / worst new calls to rollback | where |',
-    '|---|---|---|---|---|---|',
+    '| scenario | judge | rolled back | before | median / worst minutes to rollback | median / worst new calls to rollback | where |',
+    '|---|---|---|---|---|---|---|',
   ];
   for (const r of rows) {
     lines.push(
-      `| ${r.scenario} | ${r.judge} | ${r.rolledBack} of ${r.runs} | ${cell(r.medianMinutes, 1)} / ${cell(r.worstMinutes, 1)} | ${cell(r.medianCalls)} / ${cell(r.worstCalls)} | ${r.steps || '-'} |`,
+      `| ${r.scenario} | ${r.judge} | ${r.rolledBack} of ${r.runs} | ${r.early} | ${cell(r.medianMinutes, 1)} / ${cell(r.worstMinutes, 1)} | ${cell(r.medianCalls)} / ${cell(r.worstCalls)} | ${r.steps || '-'} |`,
     );
   }
   return lines.join('\n');
@@ -234,7 +241,7 @@ async function main(): Promise<void> {
     for (const judge of ['sequential', 'threshold'] as const) {
       const row = await measure(scenario, judge, seeds, stepMs);
       rows.push(row);
-      console.log(`${row.scenario} | ${row.judge} | rolled back ${row.rolledBack}/${row.runs} | median ${cell(row.medianMinutes, 1)} min | ${row.steps}`);
+      console.log(`${row.scenario} | ${row.judge} | rolled back ${row.rolledBack}/${row.runs} (${row.early} before) | median ${cell(row.medianMinutes, 1)} min | ${row.steps}`);
     }
   }
   const table = render(rows, seeds, stepMs);
