@@ -146,6 +146,8 @@ export class MigrationGlue<I, O> implements Service<I, O> {
   #overrideFrom: MigrationConfig | undefined;
   /** The rollback in progress, for a concurrent rollback() to wait on. */
   #rolling: Promise<boolean> | undefined;
+  /** True while the config in force came from a rollback (this glue's, or a fall from new to none seen in the provider). */
+  #rolledBack = false;
   /** True while a rollback is being saved: no config that arrives is served until the save resolved. */
   #saving = false;
   /** The last config from the provider that passed the check (the check is skipped while it stays the same object). */
@@ -292,6 +294,7 @@ export class MigrationGlue<I, O> implements Service<I, O> {
     this.#override = after;
     this.#overrideFrom = before;
     this.#rollbacks += 1;
+    this.#rolledBack = true;
     this.#logger.warn({ migration: this.name, reason: why, before, after }, 'migration rolled back');
     this.#emitter.emit('rollback', { migration: this.name, reason: why, before, after, at });
     const notified = this.#notify({
@@ -349,7 +352,7 @@ export class MigrationGlue<I, O> implements Service<I, O> {
     return {
       migration: this.name,
       config,
-      phase: phaseOf(config),
+      phase: isRolledBack(config) && (this.#rolledBack || storeSaysRolledBack(this.#provider)) ? 'rolled-back' : phaseOf(config),
       windowMs: this.#windowMs,
       old: this.#metrics.old.totalWithWindow(now),
       new: this.#metrics.new.totalWithWindow(now),
@@ -594,8 +597,21 @@ export class MigrationGlue<I, O> implements Service<I, O> {
     const before = this.#lastConfig;
     this.#lastConfig = config;
     if (sameConfig(before, config)) return;
+    // Only a rollback takes a migration from serving new to serving nothing of it; any move forward ends it.
+    if (!isRolledBack(config)) this.#rolledBack = false;
+    else if (!isRolledBack(before)) this.#rolledBack = true;
     this.#logger.info({ migration: this.name, before, after: config }, 'migration config changed');
     this.#emitter.emit('configChange', { migration: this.name, before, after: config, at: this.#clock.now() });
+  }
+}
+
+/** True when the provider keeps a rollback flag (RedisConfigStore's `info()`) and it is set: a rollback survives a restart. */
+function storeSaysRolledBack(provider: ConfigProvider): boolean {
+  try {
+    const info = (provider as { info?: () => { rolledBack?: unknown } }).info;
+    return typeof info === 'function' && info.call(provider)?.rolledBack === true;
+  } catch {
+    return false;
   }
 }
 

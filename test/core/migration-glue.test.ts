@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, expectTypeOf, it, vi } from 'vitest';
-import { InMemoryConfigStore, MigrationGlue, MigrationGlueError, bucketOf, defaultRoutingKey, phases, staticConfig } from '../../src/index.js';
+import { InMemoryConfigStore, MigrationGlue, MigrationGlueError, bucketOf, defaultRoutingKey, phases, silentLogger, staticConfig } from '../../src/index.js';
 import type { ConfigProvider, MigrationConfig, Notification, RouteEvent } from '../../src/index.js';
 import { ManualClock, fakeService, recordEvents } from '../../src/testing/index.js';
 import { recordingLogger } from '../helpers.js';
@@ -454,5 +454,34 @@ describe('options', () => {
     });
     expectTypeOf(glue.on).parameter(0).toEqualTypeOf<'route' | 'settled' | 'fallback' | 'mismatch' | 'shadowError' | 'shadowSkipped' | 'rollback' | 'configChange'>();
     expectTypeOf(glue.process).returns.toEqualTypeOf<Promise<string>>();
+  });
+});
+
+describe('stats().phase after a rollback', () => {
+  it('says rolled-back, never preparation, whoever rolled back, until the migration moves forward', async () => {
+    const store = new InMemoryConfigStore(phases.preparation());
+    const make = () =>
+      new MigrationGlue<{ userId: string }, string>({
+        name: 'phase',
+        config: store,
+        logger: silentLogger,
+        oldService: async () => 'old',
+        newService: async () => 'new',
+      });
+    const a = make();
+    const b = make();
+    expect(a.stats().phase).toBe('preparation');
+    await store.save(phases.canary(10));
+    expect(a.stats().phase).toBe('canary');
+    await a.rollback('bad release');
+    expect(a.stats().phase).toBe('rolled-back');
+    // b did not roll back itself: it saw the config fall from canary to none
+    expect(b.stats().phase).toBe('rolled-back');
+    expect(b.stats().config).toEqual(phases.preparation());
+    await store.save(phases.shadow());
+    expect(a.stats().phase).toBe('shadow');
+    expect(b.stats().phase).toBe('shadow');
+    await a.close();
+    await b.close();
   });
 });
