@@ -1,4 +1,4 @@
-import { describeValue, InvalidOptionError } from '../errors.js';
+import { describeValue, ignoreRejection, InvalidOptionError } from '../errors.js';
 import { optionalFunction } from '../options.js';
 import { boundedEqual } from './bounded-equal.js';
 import type { Comparator, Comparison, DiffEntry, Outcome } from './comparator.js';
@@ -136,6 +136,7 @@ export function rulesOf(comparator: object): { readonly rules: DiffRules; readon
 function verdict(option: string, decide: (a: never, b: never) => unknown, a: unknown, b: unknown): boolean {
   const answer = decide(a as never, b as never);
   if (typeof answer === 'boolean') return answer;
+  ignoreRejection(answer);
   throw new CompareLimitError(`\`${option}\` returned ${describeValue(answer)}${isThenable(answer) ? ' (a promise: it must decide synchronously)' : ''}, not a boolean`);
 }
 

@@ -14,9 +14,13 @@ export type ComparatorLike<O> = Comparator<O> | ((oldValue: O, newValue: O) => b
 export function toComparator<O>(comparator: ComparatorLike<O>): Comparator<O> {
   if (comparator === undefined) return deepEqualComparator<O>();
   if (typeof comparator === 'function') return deepEqualComparator<O>({ equals: comparator });
-  if (typeof comparator === 'object' && comparator !== null && typeof (comparator as { compare?: unknown }).compare === 'function') {
-    return comparator;
+  let compare: unknown;
+  try {
+    compare = typeof comparator === 'object' && comparator !== null ? (comparator as { compare?: unknown }).compare : undefined;
+  } catch {
+    throw new InvalidOptionError('comparator', 'cannot be read (a getter that throws, or a revoked Proxy)');
   }
+  if (typeof compare === 'function') return comparator as Comparator<O>;
   throw new InvalidOptionError(
     'comparator',
     `must be a Comparator ({ compare(old, new) }), a function (old, new) => boolean, or undefined; got ${describeValue(comparator)}`,

@@ -37,10 +37,11 @@ export function staticConfig(config: MigrationConfig): ConfigProvider {
 
 /** True when `value` looks like a ConfigProvider rather than a plain config object. */
 export function isConfigProvider(value: unknown): value is ConfigProvider {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as Partial<ConfigProvider>).current === 'function' &&
-    typeof (value as Partial<ConfigProvider>).subscribe === 'function'
-  );
+  if (typeof value !== 'object' || value === null) return false;
+  try {
+    return typeof (value as Partial<ConfigProvider>).current === 'function' && typeof (value as Partial<ConfigProvider>).subscribe === 'function';
+  } catch {
+    // a trapping or revoked Proxy: not a provider (parseMigrationConfig then names what is wrong)
+    return false;
+  }
 }

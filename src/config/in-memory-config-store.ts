@@ -1,3 +1,4 @@
+import { ignoreRejection } from '../errors.js';
 import type { Logger } from '../observe/logger.js';
 import type { ConfigStore } from './config-provider.js';
 import { ConfigConflictError, undoesUnseenRollback } from './config-conflict.js';
@@ -14,7 +15,8 @@ export function notifyListeners(
 ): void {
   for (const listener of listeners) {
     try {
-      listener(config);
+      // A listener that returns a rejected promise must not become an unhandled rejection.
+      ignoreRejection(listener(config));
     } catch (err) {
       logger.warn({ err }, 'config listener threw');
     }

@@ -11,8 +11,9 @@ export interface ConfigIssue {
 export class MigrationConfigError extends MigrationGlueError {
   readonly issues: readonly ConfigIssue[];
 
-  constructor(issues: readonly ConfigIssue[]) {
-    super('ERR_INVALID_CONFIG', `invalid config: ${issues.map((i) => `\`${i.path}\` ${i.message}`).join('; ')}`);
+  /** `options.cause`: what reading the value threw, when it could not be read at all. */
+  constructor(issues: readonly ConfigIssue[], options?: ErrorOptions) {
+    super('ERR_INVALID_CONFIG', `invalid config: ${issues.map((i) => `\`${i.path}\` ${i.message}`).join('; ')}`, options);
     this.issues = issues;
   }
 }
@@ -72,15 +73,23 @@ export interface MigrationConfig {
 
 /**
  * Validates `value` and returns a fresh, frozen MigrationConfig.
- * @throws MigrationConfigError naming every bad field and why.
+ * @throws MigrationConfigError naming every bad field and why; also when
+ *   `value` cannot be read (a getter that throws, a Proxy whose traps throw,
+ *   a revoked Proxy), with what reading it threw as `cause`.
  */
 export function parseMigrationConfig(value: unknown): MigrationConfig {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new MigrationConfigError([
-      { path: '(root)', message: `must be an object with the four config fields, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}` },
-    ]);
+  let result: ReturnType<typeof migrationConfigSchema.safeParse>;
+  try {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw new MigrationConfigError([
+        { path: '(root)', message: `must be an object with the four config fields, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}` },
+      ]);
+    }
+    result = migrationConfigSchema.safeParse(value);
+  } catch (err) {
+    if (err instanceof MigrationConfigError) throw err;
+    throw new MigrationConfigError([{ path: '(root)', message: 'cannot be read (a getter or a Proxy trap threw, or the Proxy is revoked)' }], { cause: err });
   }
-  const result = migrationConfigSchema.safeParse(value);
   if (!result.success) {
     // One issue per field: the first check that failed says the most.
     const byPath = new Map<string, string>();

@@ -12,7 +12,8 @@ import { safeLogger } from '../observe/logger.js';
 import { defaultNotifierTimeoutMs, toNotify } from '../observe/notifier.js';
 import type { NotifyFn } from '../observe/notifier.js';
 import type { Arm } from './events.js';
-import type { GlueStats, MigrationGlueOptions } from './migration-glue.js';
+import type { MigrationGlueOptions } from './migration-glue.js';
+import type { MigrationStats } from './stats.js';
 import { MigrationGlue, followRollback } from './migration-glue.js';
 import { defaultStoreTimeoutMs, saveRollback } from './rollback-save.js';
 import { defaultRoutingKey } from './routing-key.js';
@@ -90,7 +91,7 @@ export interface GlueServiceControl<T> {
    */
   rollback(reason: string): Promise<boolean>;
   /** Stats of each `shadow` method's glue. */
-  stats(): { readonly [method: string]: GlueStats };
+  stats(): { readonly [method: string]: MigrationStats };
   drain(): Promise<void>;
   close(): Promise<void>;
 }

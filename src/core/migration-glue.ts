@@ -82,12 +82,6 @@ export interface MigrationGlueOptions<I, O> {
   readonly windowMs?: number;
 }
 
-/** What `glue.stats()` returns. */
-export type GlueStats = MigrationStats & {
-  /** Calls that needed a routing key (canary, shadow) and had none usable; old served them. */
-  readonly missingKeys: number;
-};
-
 /** Served when the provider's config cannot be read: new disabled. */
 const unreadableConfig = phases.preparation();
 
@@ -345,7 +339,7 @@ export class MigrationGlue<I, O> implements Service<I, O> {
   }
 
   /** Figures of both arms, shadow comparison and fallbacks. Cheap: no work proportional to traffic. */
-  stats(): GlueStats {
+  stats(): MigrationStats {
     // One clock reading moves all three sliding windows.
     const now = this.#clock.now();
     const config = this.#override ?? this.#current();

@@ -14,7 +14,7 @@ export type RoutingKeyProblem = 'missing' | 'threw' | 'promise' | 'object' | 'in
 
 /** The default routing key: `input.userId ?? input.requestId`; a string or number input is its own key. */
 export function defaultRoutingKey(input: unknown): RoutingKey | undefined {
-  if (typeof input === 'string' || typeof input === 'number') return input;
+  if (typeof input === 'string' || typeof input === 'number') return isRoutingKey(input) ? input : undefined;
   if (typeof input !== 'object' || input === null) return undefined;
   try {
     const record = input as { userId?: unknown; requestId?: unknown };

@@ -60,7 +60,12 @@ export interface MigrationStats {
   readonly migration: string;
   /** The config in force (a pending rollback included). */
   readonly config: MigrationConfig;
-  readonly phase: PhaseName;
+  /**
+   * The phase of the config in force; `rolled-back` (rather than
+   * `preparation`, whose config is the same) when this glue rolled back, saw
+   * the config fall from one that used new to none, or its store says so.
+   */
+  readonly phase: PhaseName | 'rolled-back';
   readonly windowMs: number;
   readonly old: ArmStats;
   readonly new: ArmStats;
