@@ -42,7 +42,7 @@ function world(initial: MigrationConfig = phases.shadow()) {
   const journal = new MigrationJournal({ clock });
   journal.attach(glue);
   // Limits loose enough that a few hundred calls on new can show a step healthy: the judge itself is tested in rollback-guard.test.ts.
-  const guard = new RollbackGuard(glue, { minSamples: 20, maxErrorRate: 0.05, maxErrorRateOverBaseline: 0.05, maxMismatchRate: 0.01 }, { clock });
+  const guard = new RollbackGuard(glue, { minSamples: 20, maxErrorRate: 0.05, maxErrorRateOverBaseline: 0.05, maxMismatchRate: 0.01 }, { clock, logger: recordingLogger() });
   const notifications: Notification[] = [];
   const logger = recordingLogger();
   async function traffic(calls = 400) {

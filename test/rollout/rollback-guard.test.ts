@@ -271,7 +271,7 @@ describe('a step inconclusive for too long', () => {
     const { glue, behaviour, drive, clock, store } = setup(phases.canary(100));
     behaviour.newFails = (i) => i % 80 === 0; // 1.25 %: close to the limit, hard to decide
     const notifications: Notification[] = [];
-    const guard = new RollbackGuard(glue, { maxInconclusiveMs: hour }, { clock, notifier: (n) => void notifications.push(n) });
+    const guard = new RollbackGuard(glue, { maxInconclusiveMs: hour }, { clock, logger: recordingLogger(), notifier: (n) => void notifications.push(n) });
     guard.watch();
     await drive(150);
     expect(guard.check().stalled).toBe(false);
@@ -287,7 +287,7 @@ describe('a step inconclusive for too long', () => {
   it('rolls back when so configured', async () => {
     const { glue, behaviour, drive, clock, store } = setup(phases.canary(100));
     behaviour.newFails = (i) => i % 80 === 0;
-    const guard = new RollbackGuard(glue, { maxInconclusiveMs: hour, onInconclusive: 'rollback' }, { clock });
+    const guard = new RollbackGuard(glue, { maxInconclusiveMs: hour, onInconclusive: 'rollback' }, { clock, logger: recordingLogger() });
     guard.watch();
     await drive(150);
     clock.advance(2 * hour);

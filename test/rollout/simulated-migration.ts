@@ -27,7 +27,7 @@ export async function simulatedMigration() {
   const journal = new MigrationJournal({ clock });
   journal.attach(glue);
   // Limits loose enough that a few hundred calls on new show a step healthy: the judge itself is tested in rollback-guard.test.ts.
-  const guard = new RollbackGuard(glue, { minSamples: 20, maxErrorRate: 0.05, maxErrorRateOverBaseline: 0.05, maxMismatchRate: 0.01 }, { clock });
+  const guard = new RollbackGuard(glue, { minSamples: 20, maxErrorRate: 0.05, maxErrorRateOverBaseline: 0.05, maxMismatchRate: 0.01 }, { clock, logger: recordingLogger() });
   guard.watch();
   const ramp = new RampController({ store, guard, journal, clock, logger: recordingLogger(), name: 'pricing', approve: () => true });
   journal.record('backfill', { data: { copied: 0, total: 3000 } });
