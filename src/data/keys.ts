@@ -22,7 +22,8 @@ export function compareKeys(a: unknown, b: unknown): number {
   return sa < sb ? -1 : sa > sb ? 1 : 0;
 }
 
-function compareCodePoints(a: string, b: string): number {
+/** Strings by Unicode code point: the order of their UTF-8 bytes (PostgreSQL's C collation). */
+export function compareCodePoints(a: string, b: string): number {
   const length = Math.min(a.length, b.length);
   for (let i = 0; i < length; i++) {
     const ca = a.charCodeAt(i);

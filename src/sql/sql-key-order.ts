@@ -1,4 +1,5 @@
 import type { CompareKeys } from '../data/keys.js';
+import { compareCodePoints } from '../data/keys.js';
 import { describeValue, MigrationGlueError } from '../errors.js';
 
 /** What decides the order of a key column, as read from the catalog. */
@@ -30,21 +31,6 @@ export function keyComparator(order: KeyColumnOrder): CompareKeys<unknown> | und
 
 function lower(value: unknown): string {
   return String(value).toLowerCase();
-}
-
-/** Strings by Unicode code point: the order of their UTF-8 bytes. */
-export function compareCodePoints(a: string, b: string): number {
-  const length = Math.min(a.length, b.length);
-  for (let i = 0; i < length; i++) {
-    const ca = a.charCodeAt(i);
-    const cb = b.charCodeAt(i);
-    if (ca === cb) continue;
-    // UTF-16 units order differently from code points only where a surrogate meets U+E000..U+FFFF.
-    if (ca >= 0xd800 && ca <= 0xdfff && cb >= 0xe000) return 1;
-    if (cb >= 0xd800 && cb <= 0xdfff && ca >= 0xe000) return -1;
-    return ca - cb;
-  }
-  return a.length - b.length;
 }
 
 interface Decimal {
