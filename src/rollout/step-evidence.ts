@@ -199,7 +199,18 @@ export class StepRecorder {
     if (event.arm !== 'old' && event.arm !== 'new') return;
     const keys = this.#keys;
     if (keys.old.size + keys.new.size >= MAX_KEYS) return;
-    if (keys.old.has(event.key) || keys.new.has(event.key)) return;
-    keys[event.arm].add(event.key);
+    const id = keyIdOf(event.key);
+    if (keys.old.has(id) || keys.new.has(id)) return;
+    keys[event.arm].add(id);
   }
+}
+
+/** Longer keys are remembered by their start and length: 50,000 huge keys must not pin their whole text. */
+const MAX_KEY_CHARS = 64;
+
+/** What the sample-ratio check remembers of a key: itself when short, a bounded stand-in when long. */
+function keyIdOf(key: RoutingKey): RoutingKey {
+  if (typeof key !== 'string' || key.length <= MAX_KEY_CHARS) return key;
+  // split/join copies: a slice alone may keep the whole key alive.
+  return `${key.slice(0, MAX_KEY_CHARS)}…${key.length}:${key.slice(-MAX_KEY_CHARS)}`.split('').join('');
 }

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { InMemoryConfigStore, MigrationGlue, MigrationGlueError, RollbackGuard, defaultRollbackCriteria, phases } from '../../src/index.js';
 import type { MigrationConfig, Notification } from '../../src/index.js';
 import { ManualClock } from '../../src/testing/index.js';
@@ -326,5 +328,26 @@ describe('watch', () => {
     stop();
     await drive(100);
     expect(store.current()).toEqual(phases.canary(100));
+  });
+});
+
+describe('the sample-ratio check under huge routing keys', () => {
+  it('does not keep the text of the keys it counts', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const { glue, clock } = setup(phases.canary(50));
+    const guard = new RollbackGuard(glue, {}, { clock });
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    const drive = async () => {
+      for (let i = 0; i < 40; i++) await glue.process({ userId: String(i).padStart(1_000_000, 'k') });
+    };
+    await drive();
+    gc();
+    const grown = process.memoryUsage().heapUsed - before;
+    // 40 distinct keys of 1 MB each: kept whole, they would pin some 40 MB.
+    expect(grown).toBeLessThan(10_000_000);
+    const ratio = guard.check().metrics.find((m) => m.metric === 'sampleRatio');
+    expect(ratio?.samples).toBe(40);
   });
 });
