@@ -29,6 +29,9 @@ class Instance {
   readonly #pending = new Map<number, { resolve: (value: unknown) => void; reject: (err: Error) => void }>();
   #next = 0;
   readonly ready: Promise<void>;
+  /** Every config this instance's store applied, in order (its unprompted `config` events). */
+  readonly configs: MigrationConfig[] = [];
+  #onConfig: (() => void) | undefined;
 
   constructor(url: string, configKey: string, name: string, leaseKey = `${configKey}:lease`) {
     this.child = spawn(process.execPath, ['--import', 'tsx', fixture], {
@@ -40,6 +43,10 @@ class Instance {
       this.child.once('exit', (code) => reject(new Error(`instance ${name} exited with ${code}`)));
       this.child.on('message', (message: Reply) => {
         if (message.event === 'ready') resolve();
+        if (message.event === 'config') {
+          this.configs.push((message as { config: MigrationConfig }).config);
+          this.#onConfig?.();
+        }
         if (message.id === undefined) return;
         const pending = this.#pending.get(message.id);
         this.#pending.delete(message.id);
@@ -67,6 +74,21 @@ class Instance {
 
   current(): Promise<{ config: MigrationConfig; log: string[] }> {
     return this.request('current');
+  }
+
+  /** Resolves once a config applied after the `from`-th one matches; fails after 10 s. */
+  appliedAfter(from: number, matches: (config: MigrationConfig) => boolean): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('the change did not reach this instance within 10 s')), 10_000);
+      const check = () => {
+        if (!this.configs.slice(from).some(matches)) return;
+        clearTimeout(timer);
+        this.#onConfig = undefined;
+        resolve();
+      };
+      this.#onConfig = check;
+      check();
+    });
   }
 
   kill(): void {
@@ -101,15 +123,25 @@ describeWithRedis('a fleet of processes sharing one Redis', (url) => {
     for (const c of clients.splice(0)) c.disconnect();
   });
 
-  it('a rollback saved from one is applied by all the others before their next call', async () => {
+  it('a rollback saved from one reaches all the others, and their next call after it goes to old', async () => {
     const key = uniqueKey('fleet-rollback');
     const members = await start(4, url, key);
     for (let round = 0; round < 5; round++) {
       await members[0]!.save(phases.full());
       await Promise.all(members.map((member) => servesEventually(member, 'new')));
       const saver = members[round % members.length]!;
+      const others = members.filter((m) => m !== saver);
+      const marks = others.map((m) => m.configs.length);
       await saver.save(phases.rolledBack());
-      const served = await Promise.all(members.filter((m) => m !== saver).map((m) => m.call('u1')));
+      // The promise is "the next call after the store's change reached an instance goes to old":
+      // pub/sub and this test's messages travel on different sockets, so wait for each instance
+      // to report the change, then call it.
+      const served = await Promise.all(
+        others.map(async (m, i) => {
+          await m.appliedAfter(marks[i]!, (config) => !config.newSystemEnabled);
+          return m.call('u1');
+        }),
+      );
       expect(served.map((s) => s.served)).toEqual(['old', 'old', 'old']);
     }
   }, 40_000);
