@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseMigrationConfig } from '../config/migration-config.js';
-import { phaseOf } from '../config/phases.js';
+import { phaseOf } from '../core/routing.js';
 import { renderChecklist } from '../rollout/checklist.js';
 import type { JournalEntry } from '../rollout/journal.js';
 import { parseJournal } from '../rollout/journal.js';

@@ -7,5 +7,4 @@ export type { InMemoryConfigStoreOptions } from './in-memory-config-store.js';
 export { InMemoryConfigStore } from './in-memory-config-store.js';
 export type { ConfigIssue, MigrationConfig } from './migration-config.js';
 export { MigrationConfigError, migrationConfigSchema, parseMigrationConfig } from './migration-config.js';
-export type { PhaseName } from './phases.js';
-export { phaseOf, phases } from './phases.js';
+export { phases } from './phases.js';

@@ -27,14 +27,3 @@ export const phases = {
     return Object.freeze({ shadowMode: false, newSystemEnabled: false, newSystemPercentage: 0, fallbackEnabled: false });
   },
 } as const;
-
-/** The phase a config corresponds to, for logs and reports. */
-export type PhaseName = 'preparation' | 'shadow' | 'canary' | 'full';
-
-/** Names the phase of the table that `config` belongs to. */
-export function phaseOf(config: MigrationConfig): PhaseName {
-  if (!config.newSystemEnabled || config.newSystemPercentage === 0) return 'preparation';
-  if (config.shadowMode) return 'shadow';
-  if (config.newSystemPercentage === 100) return 'full';
-  return 'canary';
-}

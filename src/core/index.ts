@@ -22,3 +22,5 @@ export type { ShadowOptions, ShadowOrder } from './shadow-runner.js';
 export type { ArmStats, FingerprintCount, MigrationStats, ShadowStats } from './stats.js';
 export type { AsyncMethodKeys, GlueServiceControl, GlueServiceOptions, GluedService, MethodPolicy, SecondaryFailure } from './glue-service.js';
 export { glueService } from './glue-service.js';
+export type { PhaseName } from './routing.js';
+export { describeShare, inNewShare, newShare, phaseOf } from './routing.js';

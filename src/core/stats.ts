@@ -1,5 +1,5 @@
 import type { MigrationConfig } from '../config/migration-config.js';
-import type { PhaseName } from '../config/phases.js';
+import type { PhaseName } from './routing.js';
 import type { ArmFigures } from '../observe/arm-metrics.js';
 
 /** One arm's figures since the glue started, plus the same figures over the sliding window. */

@@ -1,5 +1,5 @@
 import type { Comparison } from '../compare/comparator.js';
-import type { PhaseName } from '../config/phases.js';
+import type { PhaseName } from '../core/routing.js';
 import type { Side } from './repair-log.js';
 
 /** Emitted when a shadow read found the two stores disagree on a key (after one re-read of both). */

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { phaseOf } from '../config/phases.js';
+import { phaseOf } from '../core/routing.js';
 import type { Arm, ConfigChangeEvent, RollbackEvent, SettledEvent } from '../core/events.js';
 import type { ArmStats, FingerprintCount, MigrationStats, ShadowStats } from '../core/stats.js';
 import { InvalidOptionError, describeValue } from '../errors.js';

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import type { MigrationConfig } from '../config/migration-config.js';
-import { phaseOf } from '../config/phases.js';
-import type { PhaseName } from '../config/phases.js';
+import { phaseOf } from '../core/routing.js';
+import type { PhaseName } from '../core/routing.js';
 import type { AnyGlue } from './rollback-guard.js';
 import { InvalidOptionError, describeValue } from '../errors.js';
 import type { Clock } from '../observe/clock.js';

@@ -1,6 +1,7 @@
 import type { MigrationConfig } from '../config/migration-config.js';
 import { sameConfig } from '../config/migration-config.js';
-import { phaseOf, phases } from '../config/phases.js';
+import { phases } from '../config/phases.js';
+import { phaseOf } from '../core/routing.js';
 import type { RouteEvent, SettledEvent } from '../core/events.js';
 import type { MigrationStats } from '../core/stats.js';
 import type { RoutingKey } from '../hashing/hasher.js';
