@@ -1,9 +1,178 @@
-export * from './compare/index.js';
-export * from './config/index.js';
+// The root entry: what DESIGN and the docs name, and the types users need to
+// type their code. Listed name by name (no star re-exports) so that adding a public
+// name is a decision; test/exports/exports.test.ts pins the list.
+
+export type {
+  Comparator,
+  ComparatorLike,
+  Comparison,
+  DeepEqualOptions,
+  DiffEntry,
+  DiffKind,
+  FormatDiffOptions,
+  NormalizeOptions,
+  Outcome,
+} from './compare/index.js';
+export {
+  deepEqualComparator,
+  describeFingerprint,
+  fingerprintOf,
+  formatDiff,
+} from './compare/index.js';
+export type {
+  ConfigIssue,
+  ConfigProvider,
+  ConfigStore,
+  FileConfigStoreOptions,
+  FileSaveOptions,
+  InMemoryConfigStoreOptions,
+  MigrationConfig,
+} from './config/index.js';
+export {
+  ConfigConflictError,
+  FileConfigStore,
+  InMemoryConfigStore,
+  MigrationConfigError,
+  isConfigProvider,
+  isConfigStore,
+  migrationConfigSchema,
+  parseMigrationConfig,
+  phases,
+  staticConfig,
+} from './config/index.js';
+export type {
+  Hasher,
+  RoutingKey,
+} from './hashing/index.js';
+export {
+  BUCKETS,
+  bucketOf,
+  murmur3Hasher,
+} from './hashing/index.js';
+export type {
+  ArmFigures,
+  Clock,
+  LogMethod,
+  Logger,
+  Notification,
+  Notifier,
+} from './observe/index.js';
+export {
+  silentLogger,
+  systemClock,
+} from './observe/index.js';
+export type {
+  Arm,
+  ArmStats,
+  AsyncMethodKeys,
+  ConfigChangeEvent,
+  FallbackEvent,
+  FingerprintCount,
+  GlueEventName,
+  GlueEvents,
+  GlueServiceControl,
+  GlueServiceOptions,
+  GluedService,
+  MethodPolicy,
+  MigrationGlueOptions,
+  MigrationStats,
+  MismatchEvent,
+  MismatchKind,
+  PhaseName,
+  RollbackEvent,
+  RouteEvent,
+  RouteReason,
+  RoutingKeyFn,
+  SecondaryFailure,
+  Service,
+  ServiceLike,
+  SettledEvent,
+  ShadowErrorEvent,
+  ShadowOptions,
+  ShadowOrder,
+  ShadowSkippedEvent,
+  ShadowStats,
+} from './core/index.js';
+export {
+  MigrationGlue,
+  defaultRoutingKey,
+  glueService,
+  phaseOf,
+} from './core/index.js';
+export type {
+  BackfillOptions,
+  BackfillProgress,
+  BackfillResult,
+  CheckpointStore,
+  CompareKeys,
+  DataMismatchEvent,
+  DualWriteEvents,
+  DualWriteRepositoryOptions,
+  DualWriteStats,
+  FileCheckpointStoreOptions,
+  FileRepairLogOptions,
+  KeyList,
+  LoggedRepair,
+  ReadFallbackEvent,
+  RecheckOptions,
+  RepairEntry,
+  RepairLog,
+  RepairLogFailureEvent,
+  RepairResult,
+  Repository,
+  SecondaryFailureEvent,
+  ShadowReadErrorEvent,
+  Side,
+  Sleep,
+  ThrottleAnswer,
+  TombstoneStore,
+  VerifyOptions,
+  VerifyReport,
+} from './data/index.js';
+export {
+  AbortedError,
+  DualWriteRepository,
+  FileCheckpointStore,
+  FileRepairLog,
+  InMemoryCheckpointStore,
+  InMemoryRepairLog,
+  InMemoryTombstoneStore,
+  RepairLogError,
+  backfill,
+  compareKeys,
+  verify,
+} from './data/index.js';
+export type {
+  AnyGlue,
+  BlockedBy,
+  ChecklistOptions,
+  Control,
+  GuardResult,
+  JournalEntry,
+  JournalKind,
+  JournalStore,
+  MetricsSnapshot,
+  MigrationJournalOptions,
+  RampControllerOptions,
+  RampRunOptions,
+  RampStatus,
+  RampStep,
+  ReportOptions,
+  RollbackCriteria,
+  RollbackGuardOptions,
+} from './rollout/index.js';
+export {
+  FileJournalStore,
+  MemoryJournalStore,
+  MigrationJournal,
+  RampController,
+  RollbackGuard,
+  defaultRamp,
+  defaultRollbackCriteria,
+  parseJournal,
+  renderChecklist,
+  renderReport,
+  validatePlan,
+} from './rollout/index.js';
 export type { MigrationErrorCode } from './errors.js';
 export { InvalidOptionError, MigrationGlueError } from './errors.js';
-export * from './hashing/index.js';
-export * from './observe/index.js';
-export * from './core/index.js';
-export * from './data/index.js';
-export * from './rollout/index.js';

@@ -4,5 +4,4 @@ export type { DeepEqualOptions, NormalizeOptions } from './deep-equal-comparator
 export { formatDiff } from './diff.js';
 export type { FormatDiffOptions } from './diff.js';
 export { describeFingerprint, fingerprintOf } from './fingerprint.js';
-export { toComparator } from './to-comparator.js';
 export type { ComparatorLike } from './to-comparator.js';
