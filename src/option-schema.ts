@@ -42,6 +42,11 @@ export const option = {
   /** An object with the named methods (a logger, a store, a client): kept as given, never copied. */
   withMethods: <T>(...methods: string[]) =>
     field<T>((value) => hasMethods(value, methods), `an object with ${methods.map((m) => `${m}()`).join(', ')}`),
+  /** A nested options object, strict like the top level: an unknown key is refused with the nearest name. */
+  object: <S extends z.core.$ZodLooseShape>(shape: S) =>
+    z.strictObject(shape, {
+      error: (issue) => (issue.code === 'invalid_type' ? `must be an object, got ${describeValue(issue.input)}` : undefined),
+    }),
   /** The `clock` option: resolved to a guarded clock (systemClock when undefined). */
   clock: () =>
     field<Clock>((value) => hasMethods(value, ['now']), 'an object with a now() method')

@@ -1,9 +1,12 @@
-import { describeValue, ignoreRejection, InvalidOptionError } from '../errors.js';
-import { optionalFunction } from '../options.js';
+import { z } from 'zod';
+import { describeValue, ignoreRejection } from '../errors.js';
+import { field, option, parseOptions } from '../option-schema.js';
 import { boundedEqual } from './bounded-equal.js';
 import type { Comparator, Comparison, DiffEntry, Outcome } from './comparator.js';
-import { diffValues, parsePath } from './diff.js';
-import type { DiffResult, DiffRules, ParsedPath } from './diff.js';
+import { diffValues } from './diff.js';
+import { parsePath } from './path.js';
+import type { DiffResult, DiffRules } from './diff.js';
+import type { ParsedPath } from './path.js';
 import { CompareLimitError } from './limits.js';
 
 /** How values are normalised before they are compared. */
@@ -224,68 +227,63 @@ export function errorSummary(error: unknown): unknown {
 
 // ---------------------------------------------------------------- options
 
+/** A list of path strings, parsed once; a bad path names the option and the path. */
+const paths = () =>
+  z
+    .custom<readonly string[]>((value) => Array.isArray(value), {
+      error: (issue) => `must be an array of path strings, got ${describeValue(issue.input)}`,
+    })
+    .transform((value, context): readonly ParsedPath[] => {
+      const parsed: ParsedPath[] = [];
+      for (const [index, path] of (value as readonly unknown[]).entries()) {
+        if (typeof path !== 'string') {
+          context.addIssue({ code: 'custom', message: `must hold path strings, got ${describeValue(path)} at index ${index}` });
+          return z.NEVER;
+        }
+        try {
+          parsed.push(parsePath(path));
+        } catch (err) {
+          context.addIssue({ code: 'custom', message: `has an unparsable path ${describeValue(path)}: ${(err as Error).message}` });
+          return z.NEVER;
+        }
+      }
+      return parsed;
+    });
+
+const optionsSchema = z.strictObject({
+  ignore: paths().default([]),
+  normalize: option
+    .object({
+      dates: option.boolean().default(true),
+      precision: option.range(0, MAX_PRECISION, true).optional(),
+      unorderedArrays: paths().default([]),
+      custom: option.fn<(value: unknown, path: string) => unknown>().optional(),
+    })
+    .default({ dates: true, unorderedArrays: [] }),
+  compareErrors: option.fn<(oldError: unknown, newError: unknown) => boolean>().optional(),
+  equals: option.fn<(oldValue: unknown, newValue: unknown) => boolean>().optional(),
+  maxDiffs: field<number>(
+    (value) => typeof value === 'number' && (Number.isInteger(value) || value === Infinity) && value >= 0,
+    'a non-negative integer or Infinity',
+  ).default(20),
+});
+
 function resolveOptions<O>(options: DeepEqualOptions<O> | undefined): Resolved<O> {
-  if (options === undefined) return resolveOptions<O>({});
-  if (typeof options !== 'object' || options === null) {
-    throw new InvalidOptionError('options', `must be an object, got ${describeValue(options)}`);
-  }
-  const normalize = checkObject('normalize', options.normalize) ?? {};
-  const custom = optionalFunction(normalize.custom, 'normalize.custom');
-  const equals = optionalFunction(options.equals, 'equals');
+  const parsed = parseOptions(optionsSchema, options ?? {}, 'deepEqualComparator');
+  const custom = parsed.normalize.custom;
   const rules: DiffRules = {
-    ignore: checkPaths('ignore', options.ignore),
-    unorderedArrays: checkPaths('normalize.unorderedArrays', normalize.unorderedArrays),
-    dates: checkBoolean('normalize.dates', normalize.dates) ?? true,
-    precision: checkPrecision(normalize.precision),
+    ignore: parsed.ignore,
+    unorderedArrays: parsed.normalize.unorderedArrays,
+    dates: parsed.normalize.dates,
+    precision: parsed.normalize.precision,
     custom,
   };
   return {
     rules,
-    compareErrors: optionalFunction(options.compareErrors, 'compareErrors') ?? sameError,
-    equals,
-    maxDiffs: checkMaxDiffs(options.maxDiffs),
+    compareErrors: (parsed.compareErrors as Resolved<O>['compareErrors'] | undefined) ?? sameError,
+    equals: parsed.equals as Resolved<O>['equals'],
+    maxDiffs: parsed.maxDiffs,
     // A custom hook may tell apart values fast-deep-equal finds equal; `equals` replaces the decision.
-    fastPath: custom === undefined && equals === undefined,
+    fastPath: custom === undefined && parsed.equals === undefined,
   };
-}
-
-function checkObject<T extends object>(option: string, value: T | undefined): T | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new InvalidOptionError(option, `must be an object, got ${describeValue(value)}`);
-  }
-  return value;
-}
-
-
-function checkBoolean(option: string, value: boolean | undefined): boolean | undefined {
-  if (value === undefined || typeof value === 'boolean') return value;
-  throw new InvalidOptionError(option, `must be a boolean, got ${describeValue(value)}`);
-}
-
-function checkPrecision(value: number | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_PRECISION) return value;
-  throw new InvalidOptionError('normalize.precision', `must be an integer from 0 to ${MAX_PRECISION}, got ${describeValue(value)}`);
-}
-
-function checkMaxDiffs(value: number | undefined): number {
-  if (value === undefined) return 20;
-  if (typeof value === 'number' && (Number.isInteger(value) || value === Infinity) && value >= 0) return value;
-  throw new InvalidOptionError('maxDiffs', `must be a non-negative integer or Infinity, got ${describeValue(value)}`);
-}
-
-function checkPaths(option: string, value: readonly string[] | undefined): readonly ParsedPath[] {
-  if (value === undefined) return [];
-  if (!Array.isArray(value)) throw new InvalidOptionError(option, `must be an array of path strings, got ${describeValue(value)}`);
-  return value.map((path: unknown, index) => {
-    if (typeof path !== 'string') {
-      throw new InvalidOptionError(option, `must hold path strings, got ${describeValue(path)} at index ${index}`);
-    }
-    try {
-      return parsePath(path);
-    } catch (err) {
-      throw new InvalidOptionError(option, `has an unparsable path ${describeValue(path)}: ${(err as Error).message}`);
-    }
-  });
 }

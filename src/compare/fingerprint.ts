@@ -1,6 +1,6 @@
 import type { Comparison, DiffKind } from './comparator.js';
-import { formatPath, parsePath } from './diff.js';
-import type { PathSegment } from './diff.js';
+import { formatPath, parsePath } from './path.js';
+import type { PathSegment } from './path.js';
 
 /** At most this many `path:kind` parts in a fingerprint; more end it with `|…`. */
 const MAX_PARTS = 10;

@@ -1,6 +1,7 @@
 import type { Comparator, Comparison, DiffEntry, DiffKind, Outcome } from '../compare/comparator.js';
 import { errorSummary, rulesOf } from '../compare/deep-equal-comparator.js';
-import { defaultDiffRules, diffValues, formatDiff } from '../compare/diff.js';
+import { defaultDiffRules, diffValues } from '../compare/diff.js';
+import { formatDiff } from '../compare/format-diff.js';
 import { describeFingerprint, fingerprintOf } from '../compare/fingerprint.js';
 import { InvalidOptionError, describeValue, ignoreRejection } from '../errors.js';
 import type { RoutingKey } from '../hashing/hasher.js';

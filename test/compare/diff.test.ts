@@ -1,8 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { DiffEntry } from '../../src/compare/comparator.js';
-import { defaultDiffRules, diffValues, formatDiff, formatPath, parsePath, previewValue } from '../../src/compare/diff.js';
-import type { PathSegment } from '../../src/compare/diff.js';
+import { defaultDiffRules, diffValues } from '../../src/compare/diff.js';
+import { formatDiff, previewValue } from '../../src/compare/format-diff.js';
+import { formatPath, parsePath } from '../../src/compare/path.js';
+import type { PathSegment } from '../../src/compare/path.js';
 
 const segment: fc.Arbitrary<PathSegment> = fc.oneof(
   fc.record({ type: fc.constant('key' as const), key: fc.string({ minLength: 1 }) }),

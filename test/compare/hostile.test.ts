@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { deepEqualComparator } from '../../src/compare/deep-equal-comparator.js';
-import { formatDiff } from '../../src/compare/diff.js';
+import { formatDiff } from '../../src/compare/format-diff.js';
 import { describeFingerprint, fingerprintOf } from '../../src/compare/fingerprint.js';
 import type { Comparison } from '../../src/compare/comparator.js';
 
