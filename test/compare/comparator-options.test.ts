@@ -31,7 +31,10 @@ describe('deepEqualComparator refuses an unknown option', () => {
   });
 
   it('still compares after a valid nested option, with the defaults resolved', () => {
-    const compare = deepEqualComparator({ normalize: { precision: 2 } });
-    expect(compare.compare({ status: 'ok', value: { a: 1.001, d: new Date(0) } }, { status: 'ok', value: { a: 1.004, d: new Date(0).toISOString() } }).equal).toBe(true);
+    const oldOutcome = { ok: true as const, value: { a: 1.001, d: new Date(0) } };
+    const newOutcome = { ok: true as const, value: { a: 1.004, d: new Date(0).toISOString() } };
+    expect(deepEqualComparator({ normalize: { precision: 2 } }).compare(oldOutcome, newOutcome).equal).toBe(true);
+    // Without the rounding the numbers differ; without the default `dates: true` the Date would too.
+    expect(deepEqualComparator().compare(oldOutcome, newOutcome).diff.map((entry) => entry.path)).toEqual(['a']);
   });
 });
