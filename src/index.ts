@@ -70,6 +70,8 @@ export type {
   FingerprintCount,
   GlueEventName,
   GlueEvents,
+  GlueLike,
+  GlueLikeMismatch,
   GlueServiceControl,
   GlueServiceOptions,
   GluedService,
@@ -163,6 +165,7 @@ export type {
 } from './rollout/index.js';
 export {
   FileJournalStore,
+  InMemoryJournalStore,
   MemoryJournalStore,
   MigrationJournal,
   RampController,

@@ -24,3 +24,4 @@ export type { AsyncMethodKeys, GlueServiceControl, GlueServiceOptions, GluedServ
 export { glueService } from './glue-service.js';
 export type { PhaseName } from './routing.js';
 export { describeShare, inNewShare, newShare, phaseOf } from './routing.js';
+export type { GlueLike, GlueLikeMismatch } from './glue-like.js';

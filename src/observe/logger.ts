@@ -1,4 +1,5 @@
 import pino from 'pino';
+import { z } from 'zod';
 import { InvalidOptionError, describeValue, ignoreRejection } from '../errors.js';
 
 /** A structured log method, as pino's: a context object first, then a message. */
@@ -35,6 +36,31 @@ export interface ErrorSummary {
 }
 
 const noop: LogMethod = () => {};
+
+/** Why `target` is not a logger ("must be ..., got ..."), or undefined when it is one. */
+function loggerProblem(target: unknown): string | undefined {
+  if ((typeof target !== 'object' && typeof target !== 'function') || target === null) {
+    return `must be a pino-compatible logger ({ debug, info, warn, error }), got ${describeValue(target)}`;
+  }
+  if (!levels.some((level) => typeof readProperty(target, level) === 'function')) {
+    return `must be a pino-compatible logger with debug, info, warn and error methods, got ${describeValue(target)}`;
+  }
+  return undefined;
+}
+
+/**
+ * The `logger` option of an options schema (see option-schema.ts): checked
+ * like safeLogger, resolved to a logger whose methods never throw. When
+ * absent: `'pino'` gives the default pino logger (what glues and the parts
+ * that act on a migration use), `'silent'` gives silentLogger (what stores
+ * and helpers use, so that a library default never writes to stdout).
+ */
+export function loggerOption(fallback: 'pino' | 'silent') {
+  return z
+    .custom<Logger>((value) => loggerProblem(value) === undefined, { error: (issue) => loggerProblem(issue.input) ?? 'must be a logger' })
+    .optional()
+    .transform((value): Logger => (value === undefined && fallback === 'silent' ? silentLogger : safeLogger(value)));
+}
 const levels = ['debug', 'info', 'warn', 'error'] as const;
 
 /** A Logger that writes nothing. */
@@ -55,13 +81,9 @@ export function defaultLogger(): Logger {
  */
 export function safeLogger(logger: Logger | undefined, option = 'logger'): Logger {
   const target: unknown = logger === undefined ? defaultLogger() : logger;
-  if ((typeof target !== 'object' && typeof target !== 'function') || target === null) {
-    throw new InvalidOptionError(option, `must be a pino-compatible logger ({ debug, info, warn, error }), got ${describeValue(target)}`);
-  }
-  const methods = levels.map((level) => readProperty(target, level));
-  if (!methods.some((method) => typeof method === 'function')) {
-    throw new InvalidOptionError(option, `must be a pino-compatible logger with debug, info, warn and error methods, got ${describeValue(target)}`);
-  }
+  const problem = loggerProblem(target);
+  if (problem !== undefined) throw new InvalidOptionError(option, problem);
+  const methods = levels.map((level) => readProperty(target as object, level));
   const wrap = (method: unknown): LogMethod => {
     if (typeof method !== 'function') return noop;
     return (context, message) => {

@@ -1,4 +1,5 @@
 import { InvalidOptionError, describeValue } from '../errors.js';
+import { field } from '../option-schema.js';
 import type { Logger } from './logger.js';
 
 /** Something a human should hear about: a rollback, a ramp step, an approval request, completion. */
@@ -57,7 +58,12 @@ export function toNotify(notifier: Notifier | undefined, logger: Logger, timeout
     });
 }
 
-function toSend(notifier: unknown, option: string): (notification: Notification) => unknown {
+/** The `notifier` option of an options schema (see option-schema.ts): a function or `{ notify(n) }`, kept as given. Normalise it with toNotify. */
+export function notifierOption() {
+  return field<Notifier>((value) => sendOf(value) !== undefined, 'a function or an object with a notify(notification) method').optional();
+}
+
+function sendOf(notifier: unknown): ((notification: Notification) => unknown) | undefined {
   if (typeof notifier === 'function') return notifier as (notification: Notification) => unknown;
   if (typeof notifier === 'object' && notifier !== null) {
     let notify: unknown;
@@ -68,5 +74,11 @@ function toSend(notifier: unknown, option: string): (notification: Notification)
     }
     if (typeof notify === 'function') return (notification) => notify.call(notifier, notification) as unknown;
   }
+  return undefined;
+}
+
+function toSend(notifier: unknown, option: string): (notification: Notification) => unknown {
+  const send = sendOf(notifier);
+  if (send !== undefined) return send;
   throw new InvalidOptionError(option, `must be a function or an object with a notify(notification) method, got ${describeValue(notifier)}`);
 }

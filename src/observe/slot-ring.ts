@@ -1,5 +1,6 @@
 import type { Clock } from './clock.js';
-import { InvalidOptionError, describeValue } from '../errors.js';
+import { z } from 'zod';
+import { field, option, parseOptions } from '../option-schema.js';
 
 /** Options of a sliding window; shared by ArmMetrics and WindowCounts. */
 export interface SlidingWindowOptions {
@@ -31,21 +32,18 @@ export interface ResolvedWindow {
   readonly slots: number;
 }
 
-/** Applies defaults and validates; throws InvalidOptionError naming the option and the value received. */
+const windowSchema = z.strictObject({
+  // Checked, not wrapped: the owner (a glue) already guards its clock, and this one is read on every call.
+  clock: field<Clock>((value) => typeof value === 'object' && value !== null && typeof (value as Partial<Clock>).now === 'function', 'an object with a now() method'),
+  windowMs: field<number>((value) => typeof value === 'number' && Number.isFinite(value) && value > 0, 'a finite number of milliseconds > 0').default(
+    DEFAULT_WINDOW_MS,
+  ),
+  slots: option.range(1, MAX_SLOTS, true).default(DEFAULT_SLOTS),
+});
+
+/** Applies defaults and validates; throws InvalidOptionError naming the option (or an unknown one) and the value received. */
 export function resolveWindowOptions(options: SlidingWindowOptions): ResolvedWindow {
-  const clock: unknown = (options as Partial<SlidingWindowOptions> | undefined)?.clock;
-  if (typeof clock !== 'object' || clock === null || typeof (clock as Partial<Clock>).now !== 'function') {
-    throw new InvalidOptionError('clock', `must be an object with a now() method, got ${describeValue(clock)}`);
-  }
-  const windowMs = options.windowMs ?? DEFAULT_WINDOW_MS;
-  if (typeof windowMs !== 'number' || !Number.isFinite(windowMs) || windowMs <= 0) {
-    throw new InvalidOptionError('windowMs', `must be a finite number of milliseconds > 0, got ${describeValue(windowMs)}`);
-  }
-  const slots = options.slots ?? DEFAULT_SLOTS;
-  if (typeof slots !== 'number' || !Number.isInteger(slots) || slots < 1 || slots > MAX_SLOTS) {
-    throw new InvalidOptionError('slots', `must be an integer from 1 to ${MAX_SLOTS}, got ${describeValue(slots)}`);
-  }
-  return { clock: clock as Clock, windowMs, slots };
+  return parseOptions(windowSchema, options, 'a sliding window');
 }
 
 /**

@@ -5,9 +5,10 @@ import { notifyListeners } from '../config/in-memory-config-store.js';
 import type { MigrationConfig } from '../config/migration-config.js';
 import { MigrationConfigError, parseMigrationConfig, sameConfig } from '../config/migration-config.js';
 import { phases } from '../config/phases.js';
-import { InvalidOptionError, describeValue } from '../errors.js';
+import { z } from 'zod';
 import type { Logger } from '../observe/logger.js';
-import { safeLogger, silentLogger } from '../observe/logger.js';
+import { loggerOption } from '../observe/logger.js';
+import { field, parseOptions } from '../option-schema.js';
 
 /** What the provider needs of an OpenFeature client: evaluating an object flag and provider events. */
 export type OpenFeatureClient = Pick<Client, 'getObjectDetails' | 'addHandler' | 'removeHandler'>;
@@ -42,6 +43,20 @@ export interface OpenFeatureConfigProvider extends ConfigProvider {
 
 type Listener = (config: MigrationConfig) => void;
 
+const isClient = (value: unknown): boolean => {
+  const client = value as Partial<OpenFeatureClient> | null;
+  return typeof client === 'object' && client !== null && typeof client.getObjectDetails === 'function' && typeof client.addHandler === 'function';
+};
+
+const optionsSchema = z.strictObject({
+  client: field<OpenFeatureClient>(isClient, 'an OpenFeature client (OpenFeature.getClient())'),
+  flagKey: field<string>((value) => typeof value === 'string' && value !== '', 'a non-empty string (the flag holding the config)'),
+  // Checked by parseMigrationConfig, which names every bad field (MigrationConfigError).
+  initial: z.custom<MigrationConfig>(() => true).optional(),
+  context: field<EvaluationContext>((value) => typeof value === 'object' && value !== null, 'an evaluation context object').default(() => ({})),
+  logger: loggerOption('silent'),
+});
+
 /**
  * A ConfigProvider reading the migration config from an OpenFeature flag
  * whose value is a JSON object with the four config fields.
@@ -53,25 +68,11 @@ type Listener = (config: MigrationConfig) => void;
  * and when the provider becomes ready. A value that is not a valid config,
  * or an evaluation that failed (flag missing, type mismatch, provider
  * error), is refused and logged; the last good config keeps serving.
- * @throws InvalidOptionError on a missing client or flagKey; MigrationConfigError for a bad `initial`.
+ * @throws InvalidOptionError on a missing client or flagKey, or an unknown option; MigrationConfigError for a bad `initial`.
  */
 export function openFeatureConfigProvider(options: OpenFeatureConfigOptions): OpenFeatureConfigProvider {
-  if (typeof options !== 'object' || options === null) {
-    throw new InvalidOptionError('client', `is required (an OpenFeature client), got options ${describeValue(options)}`);
-  }
-  const client = options.client as Partial<OpenFeatureClient> | undefined;
-  if (typeof client !== 'object' || client === null || typeof client.getObjectDetails !== 'function' || typeof client.addHandler !== 'function') {
-    throw new InvalidOptionError('client', `must be an OpenFeature client (OpenFeature.getClient()), got ${describeValue(options.client)}`);
-  }
-  const flagKey: unknown = options.flagKey;
-  if (typeof flagKey !== 'string' || flagKey === '') {
-    throw new InvalidOptionError('flagKey', `must be a non-empty string (the flag holding the config), got ${describeValue(flagKey)}`);
-  }
-  const context: unknown = options.context ?? {};
-  if (typeof context !== 'object' || context === null) {
-    throw new InvalidOptionError('context', `must be an evaluation context object, got ${describeValue(context)}`);
-  }
-  return new FlagConfigProvider(options.client, flagKey, parseMigrationConfig(options.initial ?? phases.preparation()), context as EvaluationContext, options.logger);
+  const o = parseOptions(optionsSchema, options, 'openFeatureConfigProvider');
+  return new FlagConfigProvider(o.client, o.flagKey, parseMigrationConfig(o.initial ?? phases.preparation()), o.context, o.logger);
 }
 
 class FlagConfigProvider implements OpenFeatureConfigProvider {
@@ -90,12 +91,12 @@ class FlagConfigProvider implements OpenFeatureConfigProvider {
   #applied = 0;
   #lastRefused: string | undefined;
 
-  constructor(client: OpenFeatureClient, flagKey: string, initial: MigrationConfig, context: EvaluationContext, logger: Logger | undefined) {
+  constructor(client: OpenFeatureClient, flagKey: string, initial: MigrationConfig, context: EvaluationContext, logger: Logger) {
     this.#client = client;
     this.#flagKey = flagKey;
     this.#context = context;
     this.#config = initial;
-    this.#logger = logger === undefined ? silentLogger : safeLogger(logger);
+    this.#logger = logger;
     this.#onChange = (details) => {
       const changed: unknown = details?.flagsChanged;
       if (!Array.isArray(changed) || changed.includes(this.#flagKey)) void this.refresh();

@@ -1,18 +1,12 @@
 import type { Meter, ObservableCallback } from '@opentelemetry/api';
-import type { MismatchKind, RollbackEvent, SettledEvent, ShadowErrorEvent } from '../core/events.js';
-import type { MigrationStats } from '../core/stats.js';
+import { z } from 'zod';
+import type { GlueLike } from '../core/glue-like.js';
+import { phaseOf } from '../core/routing.js';
 import { InvalidOptionError, describeValue } from '../errors.js';
+import { field, parseOptions } from '../option-schema.js';
 
-/** What instrumentGlue needs of a glue: any MigrationGlue fits, whatever its input and output types. */
-export interface InstrumentableGlue {
-  readonly name: string;
-  stats(): MigrationStats;
-  on(event: 'settled', listener: (event: SettledEvent) => void): () => void;
-  on(event: 'fallback', listener: (event: { readonly migration: string }) => void): () => void;
-  on(event: 'mismatch', listener: (event: { readonly migration: string; readonly kind: MismatchKind }) => void): () => void;
-  on(event: 'shadowError', listener: (event: ShadowErrorEvent<unknown>) => void): () => void;
-  on(event: 'rollback', listener: (event: RollbackEvent) => void): () => void;
-}
+/** @deprecated Use GlueLike (src/core/glue-like.ts): what every integration needs of a glue, under one name. */
+export type InstrumentableGlue = GlueLike;
 
 /** Options of instrumentGlue. */
 export interface InstrumentGlueOptions {
@@ -31,6 +25,24 @@ const LATENCY_BOUNDARIES_MS = [0.5, 1, 2.5, 5, 10, 25, 50, 75, 100, 250, 500, 75
 
 const NAME = /^[A-Za-z][A-Za-z0-9_./-]{0,200}$/;
 
+const isMeter = (value: unknown): boolean => {
+  const meter = value as Partial<Meter> | null;
+  return (
+    typeof meter === 'object' &&
+    meter !== null &&
+    typeof meter.createCounter === 'function' &&
+    typeof meter.createHistogram === 'function' &&
+    typeof meter.createObservableGauge === 'function'
+  );
+};
+
+const optionsSchema = z.strictObject({
+  meter: field<Meter>(isMeter, 'an OpenTelemetry Meter (metrics.getMeter(name))'),
+  prefix: field<string>((value) => typeof value === 'string' && NAME.test(value), 'a name that starts with a letter and holds only letters, digits, _ . - /').default(
+    'migration_glue',
+  ),
+});
+
 /**
  * Reports a glue's figures as OpenTelemetry instruments on `meter`, from
  * its events (no work on the call path beyond one event per served call).
@@ -48,23 +60,12 @@ const NAME = /^[A-Za-z][A-Za-z0-9_./-]{0,200}$/;
  * Returns a function that stops reporting (the instruments stay on the meter, idle).
  * @throws InvalidOptionError on a missing glue or meter, or a bad prefix.
  */
-export function instrumentGlue(glue: InstrumentableGlue, options: InstrumentGlueOptions): () => void {
-  const candidate = glue as Partial<InstrumentableGlue> | null | undefined;
+export function instrumentGlue(glue: GlueLike, options: InstrumentGlueOptions): () => void {
+  const candidate = glue as Partial<GlueLike> | null | undefined;
   if (typeof candidate !== 'object' || candidate === null || typeof candidate.on !== 'function' || typeof candidate.stats !== 'function') {
     throw new InvalidOptionError('glue', `must be a MigrationGlue (on, stats), got ${describeValue(glue)}`);
   }
-  if (typeof options !== 'object' || options === null) {
-    throw new InvalidOptionError('meter', `is required (an OpenTelemetry Meter), got options ${describeValue(options)}`);
-  }
-  const meter = options.meter as Partial<Meter> | undefined;
-  if (typeof meter !== 'object' || meter === null || typeof meter.createCounter !== 'function' || typeof meter.createHistogram !== 'function' || typeof meter.createObservableGauge !== 'function') {
-    throw new InvalidOptionError('meter', `must be an OpenTelemetry Meter (metrics.getMeter(name)), got ${describeValue(options.meter)}`);
-  }
-  const prefix: unknown = options.prefix ?? 'migration_glue';
-  if (typeof prefix !== 'string' || !NAME.test(prefix)) {
-    throw new InvalidOptionError('prefix', `must start with a letter and hold only letters, digits, _ . - /, got ${describeValue(prefix)}`);
-  }
-  const m = options.meter;
+  const { meter: m, prefix } = parseOptions(optionsSchema, options, 'instrumentGlue');
   const migration = glue.name;
   const calls = m.createCounter(`${prefix}.calls`, { description: 'Calls served by the migration, by arm and outcome', unit: '{call}' });
   const errors = m.createCounter(`${prefix}.errors`, { description: 'Calls that failed, by arm', unit: '{call}' });
@@ -81,7 +82,7 @@ export function instrumentGlue(glue: InstrumentableGlue, options: InstrumentGlue
 
   const observe: ObservableCallback = (result) => {
     const config = glue.stats().config;
-    result.observe(config.newSystemEnabled ? config.newSystemPercentage : 0, { migration });
+    result.observe(phaseOf(config) === 'preparation' ? 0 : config.newSystemPercentage, { migration });
   };
   percentage.addCallback(observe);
 

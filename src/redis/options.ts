@@ -1,20 +1,36 @@
 import type { Redis } from 'ioredis';
 import { InvalidOptionError, describeValue } from '../errors.js';
+import { field } from '../option-schema.js';
+
+const redisExpected = 'an ioredis client (new Redis(url))';
+
+function isRedis(value: unknown): boolean {
+  const candidate = value as Partial<Record<'duplicate' | 'eval' | 'get', unknown>> | null | undefined;
+  return (
+    typeof candidate === 'object' &&
+    candidate !== null &&
+    typeof candidate.duplicate === 'function' &&
+    typeof candidate.eval === 'function' &&
+    typeof candidate.get === 'function'
+  );
+}
 
 /** Checks that `value` looks like an ioredis client (has `duplicate`, `eval`, `get`). */
 export function requireRedis(value: unknown, option = 'redis'): Redis {
-  const candidate = value as Partial<Record<'duplicate' | 'eval' | 'get', unknown>> | null | undefined;
-  if (
-    typeof candidate !== 'object' ||
-    candidate === null ||
-    typeof candidate.duplicate !== 'function' ||
-    typeof candidate.eval !== 'function' ||
-    typeof candidate.get !== 'function'
-  ) {
-    throw new InvalidOptionError(option, `must be an ioredis client (new Redis(url)), got ${describeValue(value)}`);
-  }
+  if (!isRedis(value)) throw new InvalidOptionError(option, `must be ${redisExpected}, got ${describeValue(value)}`);
   return value as Redis;
 }
+
+/** Schema fields of the redis module's options (see option-schema.ts); messages as the require* checks above. */
+export const redisOption = {
+  /** An ioredis client, kept as given (never closed by us). */
+  client: () => field<Redis>(isRedis, redisExpected),
+  /** A required non-empty string; `what` says what it names. */
+  string: (what: string) => field<string>((value) => typeof value === 'string' && value.length > 0, `a non-empty string (${what})`),
+  /** A finite number of milliseconds, at least `min`. */
+  ms: (min: number) =>
+    field<number>((value) => typeof value === 'number' && Number.isFinite(value) && value >= min, `a finite number of milliseconds, at least ${min}`),
+};
 
 /** Checks a required, non-empty string option. */
 export function requireString(value: unknown, option: string, what: string): string {

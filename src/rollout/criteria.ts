@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { InvalidOptionError, describeValue } from '../errors.js';
+import { field, option, parseOptions } from '../option-schema.js';
 
 /**
  * When the rollback guard rolls a migration back. Rates are fractions
@@ -48,38 +48,33 @@ export const defaultRollbackCriteria: RollbackCriteria = Object.freeze({
   onInconclusive: 'hold',
 });
 
-const rate = z.number().finite().min(0).max(1);
+const isFiniteNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
+const rate = () => option.range(0, 1).optional();
+const d = defaultRollbackCriteria;
+
+/** The criteria's schema: every field optional, defaults from defaultRollbackCriteria, unknown names refused. */
 const criteriaSchema = z.strictObject({
-  maxErrorRate: rate.optional(),
-  maxErrorRateOverBaseline: rate.optional(),
-  maxP95Ratio: z.number().finite().min(1).optional(),
-  maxMismatchRate: rate.optional(),
-  minSamples: z.number().int().min(1).optional(),
-  windowMs: z.number().finite().positive().optional(),
-  falseRollbackRate: z.number().finite().gt(0).lt(1).optional(),
-  rampSteps: z.number().int().min(1).max(1000).optional(),
-  maxInconclusiveMs: z.number().finite().positive().optional(),
-  onInconclusive: z.enum(['hold', 'rollback']).optional(),
+  maxErrorRate: rate().default(d.maxErrorRate),
+  maxErrorRateOverBaseline: rate().default(d.maxErrorRateOverBaseline),
+  maxP95Ratio: field<number>((v) => isFiniteNumber(v) && v >= 1, 'a finite number of at least 1').default(d.maxP95Ratio),
+  maxMismatchRate: rate().default(d.maxMismatchRate),
+  minSamples: option.positiveInteger().default(d.minSamples),
+  windowMs: option.positiveNumber().default(d.windowMs),
+  falseRollbackRate: field<number>((v) => isFiniteNumber(v) && v > 0 && v < 1, 'a number above 0 and below 1').default(d.falseRollbackRate),
+  rampSteps: option.range(1, 1000, true).default(d.rampSteps),
+  maxInconclusiveMs: option.positiveNumber().default(d.maxInconclusiveMs),
+  onInconclusive: field<'hold' | 'rollback'>((v) => v === 'hold' || v === 'rollback', "'hold' or 'rollback'").default(d.onInconclusive),
 });
+const wrapped = z.strictObject({ criteria: criteriaSchema });
 
 /**
- * Merges `criteria` over the defaults and validates them.
- * @throws InvalidOptionError naming the first bad criterion and the value received.
+ * Merges `criteria` over the defaults and validates them; `what` names the
+ * criteria's owner in messages.
+ * @throws InvalidOptionError naming the first bad criterion (`criteria.<name>`)
+ *   and the value received, or an unknown one with the nearest known name.
  */
-export function resolveCriteria(criteria: Partial<RollbackCriteria> = {}): RollbackCriteria {
-  const result = criteriaSchema.safeParse(criteria);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    const path = issue?.path.map(String).join('.') ?? '';
-    const received = path === '' ? criteria : (criteria as Record<string, unknown>)[path];
-    const option = path === '' ? 'criteria' : `criteria.${path}`;
-    throw new InvalidOptionError(option, `${issue?.message ?? 'is invalid'} (got ${describeValue(received)})`);
-  }
-  return Object.freeze({ ...defaultRollbackCriteria, ...stripUndefined(result.data) });
-}
-
-function stripUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+export function resolveCriteria(criteria: Partial<RollbackCriteria> = {}, what = 'RollbackGuard'): RollbackCriteria {
+  return Object.freeze(parseOptions(wrapped, { criteria }, what).criteria);
 }
 
 /** A rate as people read it in reasons and reports: `0.0125` → `1.25 %`. */

@@ -3,7 +3,7 @@ export { renderChecklist } from './checklist.js';
 export type { RollbackCriteria } from './criteria.js';
 export { defaultRollbackCriteria } from './criteria.js';
 export type { JournalEntry, JournalKind, JournalStore, MetricsSnapshot, MigrationJournalOptions } from './journal.js';
-export { FileJournalStore, MemoryJournalStore, MigrationJournal, parseJournal } from './journal.js';
+export { FileJournalStore, InMemoryJournalStore, MemoryJournalStore, MigrationJournal, parseJournal } from './journal.js';
 export type { BlockedBy, RampControllerOptions, RampRunOptions, RampStatus } from './ramp-controller.js';
 export { RampController } from './ramp-controller.js';
 export type { RampStep } from './ramp-plan.js';

@@ -1,14 +1,14 @@
 import fs from 'node:fs';
+import { z } from 'zod';
 import type { MigrationConfig } from '../config/migration-config.js';
-import { phaseOf } from '../core/routing.js';
 import type { PhaseName } from '../core/routing.js';
-import type { AnyGlue } from './rollback-guard.js';
+import { newShare, phaseOf } from '../core/routing.js';
+import type { GlueLike } from '../core/glue-like.js';
 import { InvalidOptionError, describeValue } from '../errors.js';
 import type { Clock } from '../observe/clock.js';
-import { systemClock } from '../observe/clock.js';
 import type { Logger } from '../observe/logger.js';
-import { safeLogger, silentLogger } from '../observe/logger.js';
-import { resolveClock } from '../options.js';
+import { loggerOption } from '../observe/logger.js';
+import { field, option, parseOptions } from '../option-schema.js';
 import { readClock } from './bounded.js';
 import { checkEntry } from './journal-schema.js';
 
@@ -73,8 +73,8 @@ export interface JournalStore {
   load(): JournalEntry[];
 }
 
-/** A JournalStore in memory. */
-export class MemoryJournalStore implements JournalStore {
+/** A JournalStore in process memory (tests, a journal nobody reads back after exit). */
+export class InMemoryJournalStore implements JournalStore {
   readonly #entries: JournalEntry[] = [];
 
   append(entry: JournalEntry): void {
@@ -85,6 +85,11 @@ export class MemoryJournalStore implements JournalStore {
     return [...this.#entries];
   }
 }
+
+/** @deprecated Renamed InMemoryJournalStore, like the library's other memory implementations. */
+export const MemoryJournalStore = InMemoryJournalStore;
+/** @deprecated Renamed InMemoryJournalStore. */
+export type MemoryJournalStore = InMemoryJournalStore;
 
 /**
  * A JournalStore in a JSON-lines file: one entry per line, each append
@@ -168,13 +173,22 @@ function preview(line: string): string {
 
 /** Options of a MigrationJournal. */
 export interface MigrationJournalOptions {
-  /** @default a MemoryJournalStore */
+  /** @default an InMemoryJournalStore */
   readonly store?: JournalStore;
   /** @default systemClock */
   readonly clock?: Clock;
-  /** Where a store's asynchronous failure is reported. @default pino at `info` */
+  /** Where a store's asynchronous failure is reported. @default silentLogger (a store's default, see docs/observe.md) */
   readonly logger?: Logger;
 }
+
+const isStore = (value: unknown): boolean =>
+  typeof value === 'object' && value !== null && typeof (value as Partial<JournalStore>).append === 'function' && typeof (value as Partial<JournalStore>).load === 'function';
+
+const journalOptionsSchema = z.strictObject({
+  store: field<JournalStore>(isStore, 'a JournalStore (append, load)').default(() => new InMemoryJournalStore()),
+  clock: option.clock(),
+  logger: loggerOption('silent'),
+});
 
 /**
  * The append-only record of a migration: phase changes, ramp steps,
@@ -188,13 +202,10 @@ export class MigrationJournal {
 
   /** @throws InvalidOptionError on a store without `append` and `load`, or a bad clock. */
   constructor(options: MigrationJournalOptions = {}) {
-    const store = options.store ?? new MemoryJournalStore();
-    if (typeof store !== 'object' || store === null || typeof store.append !== 'function' || typeof store.load !== 'function') {
-      throw new InvalidOptionError('store', `must be a JournalStore (append, load), got ${describeValue(store)}`);
-    }
-    this.#store = store;
-    this.#clock = options.clock === undefined ? systemClock : resolveClock(options.clock);
-    this.#logger = options.logger === undefined ? silentLogger : safeLogger(options.logger);
+    const resolved = parseOptions(journalOptionsSchema, options, 'MigrationJournal');
+    this.#store = resolved.store;
+    this.#clock = resolved.clock;
+    this.#logger = resolved.logger;
   }
 
   /**
@@ -230,7 +241,7 @@ export class MigrationJournal {
    * Records a glue's phase changes and rollbacks as they happen, starting
    * with the phase in force now. Returns a function that stops recording.
    */
-  attach(glue: AnyGlue): () => void {
+  attach(glue: GlueLike): () => void {
     const config = glue.stats().config;
     this.record('phase', { migration: glue.name, config, phase: phaseOf(config), percentage: config.newSystemPercentage });
     const offChange = glue.on('configChange', (event) => {
@@ -246,7 +257,7 @@ export class MigrationJournal {
       this.record('rollback', {
         migration: event.migration,
         reason: event.reason,
-        percentage: event.before.shadowMode ? 0 : event.before.newSystemPercentage,
+        percentage: newShare(event.before),
         config: event.after,
       });
     });
@@ -257,11 +268,11 @@ export class MigrationJournal {
   }
 
   /** Records the glue's window figures now: one point of the report's error-rate, latency and mismatch charts. */
-  snapshot(glue: Pick<AnyGlue, 'name' | 'stats'>): JournalEntry {
+  snapshot(glue: Pick<GlueLike, 'name' | 'stats'>): JournalEntry {
     const stats = glue.stats();
     const arm = (figures: typeof stats.old.window) => ({ calls: figure(figures.calls), errorRate: figure(figures.errorRate), p95: figure(figures.p95) });
     const data: MetricsSnapshot = {
-      percentage: stats.config.newSystemEnabled && !stats.config.shadowMode ? stats.config.newSystemPercentage : 0,
+      percentage: newShare(stats.config),
       old: arm(stats.old.window),
       new: arm(stats.new.window),
       shadow: { compared: figure(stats.shadow.window.compared), mismatchRate: figure(stats.shadow.window.mismatchRate) },
@@ -275,7 +286,7 @@ export class MigrationJournal {
   }
 }
 
-function shadowSummary(glue: AnyGlue): Record<string, number> {
+function shadowSummary(glue: GlueLike): Record<string, number> {
   const shadow = glue.stats().shadow;
   return { compared: figure(shadow.compared), mismatched: figure(shadow.mismatched), mismatchRate: figure(shadow.mismatchRate) };
 }

@@ -1,3 +1,4 @@
+import type { PhaseName } from '../core/routing.js';
 import type { LatencyHistogram } from '../observe/latency-histogram.js';
 import type { Bound, Counts } from './sequential.js';
 import { mixtureRadius, rateBound, rateDifferenceBound, upperQuantileLevel } from './sequential.js';
@@ -19,7 +20,7 @@ export interface ControlEvidence extends ArmEvidence {
 
 /** Everything the judge knows about the step in force, counted since the step began. */
 export interface StepEvidence {
-  readonly phase: 'preparation' | 'shadow' | 'canary' | 'full';
+  readonly phase: PhaseName;
   /** The percentage of keys new should serve (canary). */
   readonly percentage: number;
   readonly new: ArmEvidence;

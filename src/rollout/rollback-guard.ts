@@ -1,93 +1,31 @@
 import type { MigrationConfig } from '../config/migration-config.js';
 import { isRolledBack } from '../config/migration-config.js';
-import type { ConfigChangeEvent, RollbackEvent, SettledEvent } from '../core/events.js';
+import type { ConfigChangeEvent } from '../core/events.js';
+import type { GlueLike } from '../core/glue-like.js';
 import type { MigrationStats } from '../core/stats.js';
 import { InvalidOptionError } from '../errors.js';
-import type { ArmFigures } from '../observe/arm-metrics.js';
 import type { Clock } from '../observe/clock.js';
 import type { Logger } from '../observe/logger.js';
-import { safeLogger } from '../observe/logger.js';
-import type { Notifier, NotifyFn } from '../observe/notifier.js';
+import type { NotifyFn } from '../observe/notifier.js';
 import { toNotify } from '../observe/notifier.js';
-import { resolveClock, timerMs } from '../options.js';
 import { errorText, readClock } from './bounded.js';
 import { settleWithin } from '../bounded.js';
 import type { RollbackCriteria } from './criteria.js';
 import { resolveCriteria } from './criteria.js';
-import type { JudgeSettings, MetricVerdict, Verdict } from './judge.js';
+import type { JudgeSettings } from './judge.js';
 import { judgeStep } from './judge.js';
 import type { Counts } from './sequential.js';
 import { StepRecorder } from './step-evidence.js';
+import type { RollbackGuardOptions } from './guard-options.js';
+import { resolveGuardOptions } from './guard-options.js';
 
-/**
- * What the guard and the journal need of a glue: any MigrationGlue fits,
- * whatever its input and output types, and so does FleetStats.
- */
-export interface AnyGlue {
-  readonly name: string;
-  stats(): MigrationStats;
-  rollback(reason: string): Promise<boolean>;
-  on(event: 'settled', listener: (event: SettledEvent) => void): () => void;
-  on(event: 'mismatch', listener: (event: unknown) => void): () => void;
-  on(event: 'configChange', listener: (event: ConfigChangeEvent) => void): () => void;
-  on(event: 'rollback', listener: (event: RollbackEvent) => void): () => void;
-}
+import type { Control, GuardResult } from './guard-result.js';
 
-/** Old's figures new is compared with: live (old in the same step) or the baseline measured before new took traffic. */
-export interface Control {
-  readonly source: 'live' | 'baseline';
-  readonly calls: number;
-  readonly errorRate: number;
-  readonly p95: number;
-}
+export type { RollbackGuardOptions } from './guard-options.js';
+export type { Control, GuardResult } from './guard-result.js';
 
-/** What `check()` found about the step in force. */
-export interface GuardResult {
-  /** `pass`: the ramp may advance; `fail`: roll back; `inconclusive`: hold and gather more calls. */
-  readonly verdict: Verdict;
-  /** False when the step failed, or a routing bug (sample ratio mismatch) holds it. */
-  readonly ok: boolean;
-  /** True when the verdict is `pass`: what a ramp needs to advance. */
-  readonly enough: boolean;
-  /** Why the step failed or what holds it: each names the metric, its estimate and always-valid interval, and the limit. */
-  readonly reasons: readonly string[];
-  /** Every metric judged in this phase, with its figures. */
-  readonly metrics: readonly MetricVerdict[];
-  /** Calls and comparisons counted in the step so far. */
-  readonly samples: { readonly new: number; readonly old: number; readonly compared: number };
-  readonly control: Control | undefined;
-  /** When the step in force began (the guard's clock, ms). */
-  readonly since: number;
-  /** True once the step has been inconclusive for longer than `maxInconclusiveMs`. */
-  readonly stalled: boolean;
-  /** Further calls (or comparisons) the first metric holding the step needs, by estimate; undefined when none can be given. */
-  readonly needed: number | undefined;
-}
-
-/** Options of a RollbackGuard beyond its criteria. */
-export interface RollbackGuardOptions {
-  /** Old's figures from before new took traffic, e.g. measured last week. @default measured by the guard while new serves nothing */
-  readonly baseline?: Pick<ArmFigures, 'calls' | 'errorRate' | 'p95'>;
-  /**
-   * The comparator's noise floor, measured in A/A mode (`shadow.aa`, old
-   * against old) by an earlier deployment: shadow value mismatches are then
-   * judged against `maxMismatchRate` plus this noise. @default measured while `aa` is on, else none
-   */
-  readonly noise?: { readonly compared: number; readonly mismatched: number };
-  /** The clock steps are timed by: give the glue's. @default systemClock */
-  readonly clock?: Clock;
-  /** Told when a step stays inconclusive past `maxInconclusiveMs`. @default none */
-  readonly notifier?: Notifier;
-  /** @default the glue's logger is not reachable, so pino at `info` */
-  readonly logger?: Logger;
-  /**
-   * How long `watch()` waits for `glue.rollback()` to settle, in ms of real
-   * time, before it stops waiting (logged) and may trip again. The guard is
-   * also re-armed at once when the glue's config moves forward again.
-   * @default 30000
-   */
-  readonly rollbackTimeoutMs?: number;
-}
+/** @deprecated Use GlueLike (src/core/glue-like.ts): the same need, one name for the whole library. */
+export type AnyGlue = GlueLike;
 
 /** How many tests of one step can roll back: error rate, error rate over the control, latency (or, in shadow, value mismatches and errors). */
 const TESTS_PER_STEP = 3;
@@ -103,7 +41,7 @@ const TESTS_PER_STEP = 3;
  */
 export class RollbackGuard {
   readonly criteria: RollbackCriteria;
-  readonly #glue: AnyGlue;
+  readonly #glue: GlueLike;
   readonly #logger: Logger;
   readonly #clock: Clock;
   readonly #notify: NotifyFn;
@@ -121,7 +59,7 @@ export class RollbackGuard {
   #stallTold: number | undefined;
 
   /** @throws InvalidOptionError on a bad criterion or option, a `windowMs` that differs from the glue's, or a glue whose `stats()` throws. */
-  constructor(glue: AnyGlue, criteria: Partial<RollbackCriteria> = {}, options: RollbackGuardOptions = {}) {
+  constructor(glue: GlueLike, criteria: Partial<RollbackCriteria> = {}, options: RollbackGuardOptions = {}) {
     if (typeof glue !== 'object' || glue === null || typeof glue.stats !== 'function' || typeof glue.on !== 'function') {
       throw new InvalidOptionError('glue', 'must be a MigrationGlue (or FleetStats): something with stats(), on() and rollback()');
     }
@@ -140,10 +78,11 @@ export class RollbackGuard {
         `must equal the glue's windowMs (${String(glueWindow)}) since the stats share the glue's window, got ${criteria.windowMs}`,
       );
     }
-    this.#logger = safeLogger(options.logger);
-    this.#clock = resolveClock(options.clock);
-    this.#notify = toNotify(options.notifier, this.#logger);
-    this.#rollbackTimeoutMs = timerMs(options.rollbackTimeoutMs, 'rollbackTimeoutMs', 30_000);
+    const resolved = resolveGuardOptions(options);
+    this.#logger = resolved.logger;
+    this.#clock = resolved.clock;
+    this.#notify = toNotify(resolved.notifier, this.#logger);
+    this.#rollbackTimeoutMs = resolved.rollbackTimeoutMs;
     const c = this.criteria;
     this.#settings = {
       maxErrorRate: c.maxErrorRate,
@@ -154,20 +93,11 @@ export class RollbackGuard {
       alpha: c.falseRollbackRate / (c.rampSteps * TESTS_PER_STEP),
       ratioAlpha: c.falseRollbackRate / c.rampSteps,
     };
-    if (options.baseline !== undefined) {
-      const { calls, errorRate, p95 } = options.baseline;
-      if (![calls, errorRate, p95].every((v) => typeof v === 'number' && Number.isFinite(v) && v >= 0) || errorRate > 1) {
-        throw new InvalidOptionError('baseline', 'must have finite, non-negative calls, errorRate (at most 1) and p95');
-      }
+    if (resolved.baseline !== undefined) {
+      const { calls, errorRate, p95 } = resolved.baseline;
       this.#given = { source: 'baseline', calls, errorRate, p95 };
     }
-    if (options.noise !== undefined) {
-      const { compared, mismatched } = options.noise;
-      if (![compared, mismatched].every((v) => Number.isInteger(v) && v >= 0) || mismatched > compared) {
-        throw new InvalidOptionError('noise', 'must be { compared, mismatched } with whole numbers, mismatched at most compared');
-      }
-      this.#noise = { trials: compared, events: mismatched };
-    }
+    if (resolved.noise !== undefined) this.#noise = { trials: resolved.noise.compared, events: resolved.noise.mismatched };
     const at = readClock(this.#clock) ?? Date.now();
     this.#recorder = new StepRecorder(glue, at, this.#given);
     // Every step is tracked from construction, so that check() works without watch().

@@ -1,7 +1,7 @@
 import type { MigrationConfig } from '../config/migration-config.js';
 import { sameConfig } from '../config/migration-config.js';
 import { phases } from '../config/phases.js';
-import { phaseOf } from '../core/routing.js';
+import { newShare, phaseOf } from '../core/routing.js';
 import type { RouteEvent, SettledEvent } from '../core/events.js';
 import type { MigrationStats } from '../core/stats.js';
 import type { RoutingKey } from '../hashing/hasher.js';
@@ -143,7 +143,7 @@ export class StepRecorder {
       phase === 'canary' && oldArm.calls >= minSamples ? { source: 'live', ...oldArm } : undefined;
     return {
       phase,
-      percentage: config.newSystemPercentage,
+      percentage: newShare(config),
       new: newArm,
       control: live ?? this.#baselineControl(phase === 'shadow' || phase === 'preparation' ? oldArm : undefined),
       shadow: {

@@ -1,12 +1,12 @@
 import { compareKeys, keyId } from '../data/keys.js';
 import type { Repository } from '../data/repository.js';
-import { InvalidOptionError, describeValue } from '../errors.js';
+import { z } from 'zod';
+import { field, parseOptions } from '../option-schema.js';
+import type { RepositoryOp, RepositoryOpSelector } from './injected-failure.js';
+import { FailureRules, allOps } from './injected-failure.js';
 
-/** An operation of a Repository, as counted and failed by InMemoryRepository. */
-export type RepositoryOp = 'get' | 'save' | 'delete' | 'getBatch' | 'bulkInsert';
-
-/** Which operations a failure rule hits: one, a list, `any` (all five), or `write` (save, delete, bulkInsert). */
-export type RepositoryOpSelector = RepositoryOp | 'any' | 'write' | readonly RepositoryOp[];
+export type { RepositoryOp, RepositoryOpSelector } from './injected-failure.js';
+export { InjectedFailure } from './injected-failure.js';
 
 /** Options of an InMemoryRepository. Checked once, in the constructor. */
 export interface InMemoryRepositoryOptions<E, K> {
@@ -18,49 +18,19 @@ export interface InMemoryRepositoryOptions<E, K> {
   readonly name?: string;
 }
 
+const optionsSchema = z.strictObject({
+  keyOf: field<(entity: never) => unknown>((value) => typeof value === 'function', 'a function (entity) => key'),
+  bulkInsert: field<boolean>((value) => typeof value === 'boolean', 'a boolean').default(true),
+  name: field<string>((value) => typeof value === 'string', 'a string').default('memory'),
+});
+
 /** Operations counted so far, plus the rows actually written (by `save` and `bulkInsert`). */
 export type RepositoryCounts = Record<RepositoryOp, number> & { rowsWritten: number };
-
-/**
- * What an InMemoryRepository throws when told to fail: a stand-in for a
- * store's own error, so it is no MigrationGlueError. Match it with
- * `InjectedFailure.is(err)` (by `code`) when two bundled copies of the kit
- * may meet.
- */
-export class InjectedFailure extends Error {
-  /** Always `ERR_INJECTED_FAILURE`. */
-  readonly code = 'ERR_INJECTED_FAILURE';
-
-  constructor(
-    /** The `name` of the repository that failed. */
-    readonly store: string,
-    readonly op: RepositoryOp,
-    /** The key the operation was on, when it had one. */
-    readonly key?: unknown,
-  ) {
-    super(`${store}: injected ${op} failure${key === undefined ? '' : ` on ${String(key)}`}`);
-    this.name = 'InjectedFailure';
-  }
-
-  /** True when `value` is an InjectedFailure, from this copy of the kit or another. */
-  static is(value: unknown): value is InjectedFailure {
-    return typeof value === 'object' && value !== null && (value as { code?: unknown }).code === 'ERR_INJECTED_FAILURE';
-  }
-}
-
-interface FailRule {
-  readonly ops: ReadonlySet<RepositoryOp>;
-  remaining: number;
-  readonly key: string | undefined;
-  readonly error: (() => unknown) | undefined;
-}
 
 interface Row<E, K> {
   readonly key: K;
   readonly entity: E;
 }
-
-const allOps: readonly RepositoryOp[] = ['get', 'save', 'delete', 'getBatch', 'bulkInsert'];
 
 /**
  * A `Repository` in process memory for tests, which fails on command.
@@ -102,25 +72,14 @@ export class InMemoryRepository<E, K> implements Repository<E, K> {
   readonly #rows = new Map<string, Row<E, K>>();
   /** Rows in key order, rebuilt lazily after the key set changed. */
   #sorted: Row<E, K>[] | undefined;
-  #rules: FailRule[] = [];
-  #midBatch: { after: number } | undefined;
+  readonly #failures: FailureRules;
 
   constructor(options: InMemoryRepositoryOptions<E, K>) {
-    if (typeof options !== 'object' || options === null) {
-      throw new InvalidOptionError('options', `must be an object, got ${describeValue(options)}`);
-    }
-    if (typeof options.keyOf !== 'function') {
-      throw new InvalidOptionError('keyOf', `must be a function (entity) => key, got ${describeValue(options.keyOf)}`);
-    }
-    if (options.name !== undefined && typeof options.name !== 'string') {
-      throw new InvalidOptionError('name', `must be a string, got ${describeValue(options.name)}`);
-    }
-    if (options.bulkInsert !== undefined && typeof options.bulkInsert !== 'boolean') {
-      throw new InvalidOptionError('bulkInsert', `must be a boolean, got ${describeValue(options.bulkInsert)}`);
-    }
-    this.#keyOf = options.keyOf;
-    this.name = options.name ?? 'memory';
-    if (options.bulkInsert ?? true) this.bulkInsert = (entities) => this.#bulkInsert(entities);
+    const o = parseOptions(optionsSchema, options, 'InMemoryRepository');
+    this.#keyOf = o.keyOf as (entity: E) => K;
+    this.name = o.name;
+    this.#failures = new FailureRules(o.name);
+    if (o.bulkInsert) this.bulkInsert = (entities) => this.#bulkInsert(entities);
   }
 
   /** Number of rows stored. */
@@ -146,10 +105,7 @@ export class InMemoryRepository<E, K> implements Repository<E, K> {
    * @throws InvalidOptionError when `ops` names no operation or `times` is not an integer >= 1.
    */
   failNext(ops: RepositoryOpSelector, times = 1, error?: () => unknown): this {
-    if (!Number.isSafeInteger(times) || times < 1) {
-      throw new InvalidOptionError('times', `must be an integer >= 1, got ${describeValue(times)}`);
-    }
-    this.#rules.push({ ops: opsOf(ops), remaining: times, key: undefined, error: checkError(error) });
+    this.#failures.failNext(ops, times, error);
     return this;
   }
 
@@ -160,7 +116,7 @@ export class InMemoryRepository<E, K> implements Repository<E, K> {
    * @throws InvalidOptionError when `ops` names no operation.
    */
   failKey(key: K, ops: RepositoryOpSelector = 'any', error?: () => unknown): this {
-    this.#rules.push({ ops: opsOf(ops), remaining: Infinity, key: keyId(key), error: checkError(error) });
+    this.#failures.failKey(key, ops, error);
     return this;
   }
 
@@ -170,17 +126,13 @@ export class InMemoryRepository<E, K> implements Repository<E, K> {
    * @throws InvalidOptionError when `after` is not an integer >= 0.
    */
   failMidBatch(after: number): this {
-    if (!Number.isSafeInteger(after) || after < 0) {
-      throw new InvalidOptionError('after', `must be an integer >= 0, got ${describeValue(after)}`);
-    }
-    this.#midBatch = { after };
+    this.#failures.failMidBatch(after);
     return this;
   }
 
   /** Forgets every failure rule (failNext, failKey, failMidBatch). */
   heal(): this {
-    this.#rules = [];
-    this.#midBatch = undefined;
+    this.#failures.heal();
     return this;
   }
 
@@ -249,28 +201,15 @@ export class InMemoryRepository<E, K> implements Repository<E, K> {
   async #enter(op: RepositoryOp, key?: K): Promise<void> {
     this.counts[op] += 1;
     if (this.beforeOp !== undefined) await this.beforeOp(op, key);
-    for (const rule of this.#rules) {
-      if (rule.remaining <= 0 || !rule.ops.has(op)) continue;
-      if (rule.key !== undefined && (key === undefined || rule.key !== keyId(key))) continue;
-      rule.remaining -= 1;
-      throw rule.error?.() ?? new InjectedFailure(this.name, op, key);
-    }
-    this.#rules = this.#rules.filter((rule) => rule.remaining > 0);
+    this.#failures.enter(op, key);
   }
 
   #checkKeyRule(op: RepositoryOp, key: K): void {
-    for (const rule of this.#rules) {
-      if (rule.key !== undefined && rule.ops.has(op) && rule.key === keyId(key)) throw rule.error?.() ?? new InjectedFailure(this.name, op, key);
-    }
+    this.#failures.checkKey(op, key);
   }
 
   #midBatchTick(op: RepositoryOp, key: K): void {
-    if (this.#midBatch === undefined) return;
-    if (this.#midBatch.after <= 0) {
-      this.#midBatch = undefined;
-      throw new InjectedFailure(this.name, op, key);
-    }
-    this.#midBatch.after -= 1;
+    this.#failures.midBatchTick(op, key);
   }
 
   #put(entity: E): void {
@@ -292,21 +231,4 @@ export class InMemoryRepository<E, K> implements Repository<E, K> {
     this.#sorted ??= [...this.#rows.values()].sort((a, b) => compareKeys(a.key, b.key));
     return this.#sorted;
   }
-}
-
-function opsOf(ops: RepositoryOpSelector): ReadonlySet<RepositoryOp> {
-  if (ops === 'any') return new Set(allOps);
-  if (ops === 'write') return new Set(['save', 'delete', 'bulkInsert']);
-  const list = typeof ops === 'string' ? [ops] : ops;
-  if (!Array.isArray(list) || list.length === 0 || !list.every((op) => allOps.includes(op))) {
-    throw new InvalidOptionError('ops', `must be ${allOps.join(', ')}, 'any', 'write' or a non-empty list of operations, got ${describeValue(ops)}`);
-  }
-  return new Set(list);
-}
-
-function checkError(error: (() => unknown) | undefined): (() => unknown) | undefined {
-  if (error !== undefined && typeof error !== 'function') {
-    throw new InvalidOptionError('error', `must be a function () => error, got ${describeValue(error)}`);
-  }
-  return error;
 }

@@ -1,4 +1,6 @@
+import { z } from 'zod';
 import { InvalidOptionError, describeValue } from '../errors.js';
+import { field, parseOptions } from '../option-schema.js';
 import type { Clock } from '../observe/clock.js';
 
 /** Options of a ManualClock. */
@@ -30,6 +32,14 @@ export const defaultStartTime = Date.UTC(2026, 0, 1);
 const realSetImmediate: (callback: () => void) => unknown =
   typeof globalThis.setImmediate === 'function' ? globalThis.setImmediate : (callback) => globalThis.setTimeout(callback, 0);
 
+const timeExpected = 'a finite number of ms since the epoch or a valid Date';
+const optionsSchema = z.strictObject({
+  start: field<number | Date>((value) => toTimeOrUndefined(value) !== undefined, timeExpected)
+    .optional()
+    .transform((value) => (value === undefined ? defaultStartTime : (toTimeOrUndefined(value) as number))),
+  autoAdvance: field<boolean>((value) => typeof value === 'boolean', 'a boolean').default(true),
+});
+
 /**
  * A `Clock` moved by hand, for the glue, the rollback guard, the ramp
  * controller and the journal in tests. `sleep(ms)` waits in simulated time:
@@ -46,14 +56,9 @@ export class ManualClock implements Clock {
   #scheduled = false;
 
   constructor(options: ManualClockOptions = {}) {
-    if (typeof options !== 'object' || options === null) {
-      throw new InvalidOptionError('options', `must be an object, got ${describeValue(options)}`);
-    }
-    this.#now = options.start === undefined ? defaultStartTime : toTime(options.start, 'start');
-    if (options.autoAdvance !== undefined && typeof options.autoAdvance !== 'boolean') {
-      throw new InvalidOptionError('autoAdvance', `must be a boolean, got ${describeValue(options.autoAdvance)}`);
-    }
-    this.#autoAdvance = options.autoAdvance ?? true;
+    const o = parseOptions(optionsSchema, options, 'ManualClock');
+    this.#now = o.start;
+    this.#autoAdvance = o.autoAdvance;
   }
 
   /** The current simulated time, in ms since the epoch. */
@@ -130,10 +135,13 @@ export class ManualClock implements Clock {
   }
 }
 
-function toTime(value: number | Date, option: string): number {
+function toTimeOrUndefined(value: unknown): number | undefined {
   const time = value instanceof Date ? value.getTime() : value;
-  if (typeof time !== 'number' || !Number.isFinite(time)) {
-    throw new InvalidOptionError(option, `must be a finite number of ms since the epoch or a valid Date, got ${describeValue(value)}`);
-  }
+  return typeof time === 'number' && Number.isFinite(time) ? time : undefined;
+}
+
+function toTime(value: number | Date, option: string): number {
+  const time = toTimeOrUndefined(value);
+  if (time === undefined) throw new InvalidOptionError(option, `must be ${timeExpected}, got ${describeValue(value)}`);
   return time;
 }

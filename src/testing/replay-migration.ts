@@ -4,127 +4,25 @@ import { sameConfig } from '../config/migration-config.js';
 import { phases } from '../config/phases.js';
 import type { Arm } from '../core/events.js';
 import { MigrationGlue } from '../core/migration-glue.js';
-import { InvalidOptionError, describeValue } from '../errors.js';
+import { newShare } from '../core/routing.js';
 import { silentLogger } from '../observe/logger.js';
-import type { RollbackCriteria } from '../rollout/criteria.js';
-import { resolveCriteria } from '../rollout/criteria.js';
-import type { Verdict } from '../rollout/judge.js';
-import type { BlockedBy } from '../rollout/ramp-controller.js';
 import { RampController } from '../rollout/ramp-controller.js';
 import type { RampStep } from '../rollout/ramp-plan.js';
-import { defaultRamp, validatePlan } from '../rollout/ramp-plan.js';
-import type { RollbackGuardOptions } from '../rollout/rollback-guard.js';
 import { RollbackGuard } from '../rollout/rollback-guard.js';
 import type { FakeService, SleepingClock } from './fake-service.js';
 import { fakeService } from './fake-service.js';
 import { ManualClock } from './manual-clock.js';
 import { deriveSeed, seededRandom } from './random.js';
 import { StepKeys } from './replay-keys.js';
-import type { ReplayInput, ReplayTraffic, Script } from './replay-traffic.js';
+import type { ReplayInput, Script } from './replay-traffic.js';
+import type { ReplayMigrationOptions } from './replay-options.js';
+import { resolveReplayOptions } from './replay-options.js';
+import type { ReplayResult, ReplayRollback, ReplayStep, ReplayTick } from './replay-result.js';
 import { draws, resolveTraffic } from './replay-traffic.js';
 
+export type { ReplayMigrationOptions } from './replay-options.js';
+export type { ReplayResult, ReplayRollback, ReplayStep, ReplayTick } from './replay-result.js';
 export type { ArmBehaviour, NewArmBehaviour, RecordedCall, ReplayLatency, ReplayTraffic, TrafficLevel, TrafficSegment } from './replay-traffic.js';
-
-const hour = 3_600_000;
-
-/** Options of replayMigration. */
-export interface ReplayMigrationOptions {
-  /** The history to replay. */
-  readonly traffic: ReplayTraffic;
-  /** @default defaultRamp */
-  readonly plan?: readonly RampStep[];
-  /** The criteria under test, merged over the defaults. @default defaultRollbackCriteria */
-  readonly criteria?: Partial<RollbackCriteria>;
-  /** Clock time of the replay's start (ms since the epoch or a Date). @default the first recorded call, or 2026-01-01T00:00:00Z */
-  readonly start?: number | Date;
-  /** How long to replay, in ms. @default to the end of the last segment or recorded call; required with a function */
-  readonly durationMs?: number;
-  /** The ramp ticks this often, in ms of simulated time. @default 3600000 (1 hour) */
-  readonly tickEveryMs?: number;
-  /** Asked before each step, with the step and the clock time; may be async. @default every step approved */
-  readonly approve?: (step: RampStep, at: number) => boolean | Promise<boolean>;
-  /** The config the replay starts in. The ramp takes its first step once the judge passes shadow. @default phases.shadow() */
-  readonly config?: MigrationConfig;
-  /** Old's figures before new took traffic. @default captured by the guard while new serves nothing */
-  readonly baseline?: RollbackGuardOptions['baseline'];
-  /**
-   * Calls driven per side and step, at most (comparisons, in shadow mode).
-   * A side with more calls than this in a step's hold (one tick in shadow
-   * mode; the rest of the replay while new serves nothing) has them thinned
-   * by one factor for the whole step, so that the judge weighs every part
-   * of the step as production would, on fewer calls: its verdicts come
-   * later than production's. The default covers the ~22,000 clean
-   * comparisons shadow mode needs under the default criteria.
-   * At least `criteria.minSamples`. @default 25000
-   */
-  readonly maxCallsPerStep?: number;
-  /**
-   * How failures (and mismatches) fall among the calls: `spread` gives each
-   * side exactly its rate, evenly; `random` draws each call under the seed,
-   * with the noise of the calls driven. @default 'spread'
-   */
-  readonly errors?: 'spread' | 'random';
-  /** After a rollback, resume the ramp (in shadow mode, from its first step) this long after. @default never: the replay stops at the rollback */
-  readonly resumeAfterMs?: number;
-  /** Seed of every draw. @default 1 */
-  readonly seed?: number;
-}
-
-/** A step the ramp took. */
-export interface ReplayStep {
-  /** Clock time, ms since the epoch. */
-  readonly at: number;
-  /** Ms since the replay's start. */
-  readonly offsetMs: number;
-  readonly percentage: number;
-}
-
-/** A rollback the guard made. */
-export interface ReplayRollback {
-  readonly at: number;
-  readonly offsetMs: number;
-  /** The percentage of keys new served when it rolled back (0 in shadow). */
-  readonly percentage: number;
-  /** The guard's reason: the metric, its estimate, its always-valid interval and the limit. */
-  readonly reason: string;
-}
-
-/** The ramp's status and the judge's verdict after one tick, with the traffic of the interval before it. */
-export interface ReplayTick {
-  readonly at: number;
-  readonly offsetMs: number;
-  /** The percentage of keys on new after the tick (0 in shadow and after a rollback). */
-  readonly percentage: number;
-  readonly blockedBy: BlockedBy;
-  /** The judge's verdict on the step in force after the tick. */
-  readonly verdict: Verdict;
-  /** What holds the ramp, when blocked by the guard or by samples: the judge's reasons (metric, estimate, interval, limit). */
-  readonly reasons?: readonly string[];
-  /** When blocked by samples: further calls (or comparisons) the judge needs, by estimate, if it can tell. */
-  readonly needed?: number;
-  /** Calls the traffic had since the tick before. */
-  readonly calls: number;
-  /** Calls actually driven through the glue for them (thinned to `maxCallsPerStep` per side and step). */
-  readonly driven: number;
-}
-
-/** What replayMigration returns. */
-export interface ReplayResult {
-  /** Every step the ramp took, in order. */
-  readonly steps: readonly ReplayStep[];
-  /** Every rollback, in order. */
-  readonly rollbacks: readonly ReplayRollback[];
-  /** The percentage of keys on new at the end (0 after a rollback). */
-  readonly finalPercentage: number;
-  /** Why the ramp was not advancing at the end (`done` once the plan's last hold is over). */
-  readonly blockedBy: BlockedBy;
-  /** The judge's reasons at the end, when blocked by the guard or by samples. */
-  readonly reasons?: readonly string[];
-  /** One entry per tick. */
-  readonly timeline: readonly ReplayTick[];
-  /** Clock time the replay ended: the end of the traffic, or the rollback tick. */
-  readonly endedAt: number;
-}
 
 /** How the calls of one step are driven: each side thinned by a constant factor for the whole step. */
 interface Span {
@@ -163,32 +61,13 @@ interface Span {
  * @throws InvalidOptionError naming the bad option and the value received.
  */
 export async function replayMigration(options: ReplayMigrationOptions): Promise<ReplayResult> {
-  if (typeof options !== 'object' || options === null) {
-    throw new InvalidOptionError('options', `must be an object, got ${describeValue(options)}`);
-  }
-  if ('maxCallsPerWindow' in options) {
-    throw new InvalidOptionError('maxCallsPerWindow', 'was replaced by maxCallsPerStep: the judge weighs whole steps, not windows');
-  }
-  const criteria = resolveCriteria(options.criteria);
-  const plan = validatePlan(options.plan ?? defaultRamp);
-  const seed = options.seed ?? 1;
-  if (typeof seed !== 'number' || !Number.isInteger(seed)) throw new InvalidOptionError('seed', `must be an integer, got ${describeValue(seed)}`);
-  const tickEveryMs = optionalMs(options.tickEveryMs, 'tickEveryMs', true) ?? hour;
-  const resumeAfterMs = optionalMs(options.resumeAfterMs, 'resumeAfterMs', false);
-  const cap = options.maxCallsPerStep ?? 25_000;
-  if (!Number.isSafeInteger(cap) || cap < criteria.minSamples) {
-    throw new InvalidOptionError('maxCallsPerStep', `must be an integer >= criteria.minSamples (${criteria.minSamples}), got ${describeValue(options.maxCallsPerStep)}`);
-  }
-  const errors = options.errors ?? 'spread';
-  if (errors !== 'spread' && errors !== 'random') throw new InvalidOptionError('errors', `must be 'spread' or 'random', got ${describeValue(errors)}`);
-  const approve = options.approve;
-  if (approve !== undefined && typeof approve !== 'function') {
-    throw new InvalidOptionError('approve', `must be a function (step, at) => boolean | Promise<boolean>, got ${describeValue(approve)}`);
-  }
+  const o = resolveReplayOptions(options);
+  const { criteria, plan, tickEveryMs, resumeAfterMs, approve, seed } = o;
+  const cap = o.maxCallsPerStep;
   const { model, start } = resolveTraffic(options);
-  const drawU = draws(seededRandom(deriveSeed(seed, 'replay', 'failures')), errors === 'spread');
-  const drawV = draws(seededRandom(deriveSeed(seed, 'replay', 'mismatches')), errors === 'spread');
-  const endMs = optionalMs(options.durationMs, 'durationMs', true) ?? model.endMs;
+  const drawU = draws(seededRandom(deriveSeed(seed, 'replay', 'failures')), o.errors === 'spread');
+  const drawV = draws(seededRandom(deriveSeed(seed, 'replay', 'mismatches')), o.errors === 'spread');
+  const endMs = o.durationMs ?? model.endMs;
 
   const clock = new ManualClock({ start, autoAdvance: false });
   // Calls run one at a time, so a sleep may move the clock at once: no macrotask per call keeps a month of traffic fast.
@@ -203,7 +82,7 @@ export async function replayMigration(options: ReplayMigrationOptions): Promise<
     old: fakeService<ReplayInput, number>({ name: 'old', output: [0], seed, clock: sleeper }),
     new: fakeService<ReplayInput, number>({ name: 'new', output: [0], seed, clock: sleeper }),
   };
-  const store = new InMemoryConfigStore(options.config ?? phases.shadow());
+  const store = new InMemoryConfigStore(o.config ?? phases.shadow());
   const glue = new MigrationGlue<ReplayInput, number>({
     name: 'replay',
     oldService: fakes.old,
@@ -218,7 +97,7 @@ export async function replayMigration(options: ReplayMigrationOptions): Promise<
   const guard = new RollbackGuard(glue, criteria, {
     clock,
     logger: silentLogger,
-    ...(options.baseline === undefined ? {} : { baseline: options.baseline }),
+    ...(o.baseline === undefined ? {} : { baseline: o.baseline }),
   });
   const ramp = new RampController({
     store,
@@ -234,7 +113,7 @@ export async function replayMigration(options: ReplayMigrationOptions): Promise<
   const rollbacks: ReplayRollback[] = [];
   const timeline: ReplayTick[] = [];
   const offRollback = glue.on('rollback', (event) => {
-    rollbacks.push({ at: event.at, offsetMs: event.at - start, percentage: servedPercentage(event.before), reason: event.reason });
+    rollbacks.push({ at: event.at, offsetMs: event.at - start, percentage: newShare(event.before), reason: event.reason });
   });
   const stopWatching = guard.watch();
   const current: Partial<Record<Arm, Script>> = {};
@@ -249,7 +128,7 @@ export async function replayMigration(options: ReplayMigrationOptions): Promise<
    * outlasts its hold goes on at the same rate.
    */
   const spanFrom = (at: number, config: MigrationConfig): Span => {
-    const percentage = servedPercentage(config);
+    const percentage = newShare(config);
     const step = ramp.status().step;
     const hold = step >= 0 ? (plan[step]?.holdMs ?? 0) : 0;
     const until = config.newSystemEnabled ? Math.min(endMs, at + Math.max(tickEveryMs, hold)) : endMs;
@@ -266,7 +145,7 @@ export async function replayMigration(options: ReplayMigrationOptions): Promise<
   /** Drives the thinned calls of [from, to) under `s`; stops early (returning where) when the config changes under it. */
   const driveSpan = async (s: Span, from: number, to: number): Promise<{ driven: number; until: number }> => {
     const calls = model.callsIn(from, to);
-    const toNew = Math.round((calls * servedPercentage(s.config)) / 100);
+    const toNew = Math.round((calls * newShare(s.config)) / 100);
     const take = (arm: Arm, n: number): number => {
       const owed = n * s.factor[arm] + s.carry[arm];
       const whole = Math.floor(owed);
@@ -341,7 +220,7 @@ export async function replayMigration(options: ReplayMigrationOptions): Promise<
       timeline.push({
         at: clock.now(),
         offsetMs: clock.now() - start,
-        percentage: servedPercentage(store.current()),
+        percentage: newShare(store.current()),
         blockedBy: status.blockedBy,
         verdict: judged.verdict,
         ...(held ? { reasons: status.reasons ?? judged.reasons } : {}),
@@ -355,7 +234,7 @@ export async function replayMigration(options: ReplayMigrationOptions): Promise<
     return {
       steps,
       rollbacks,
-      finalPercentage: servedPercentage(store.current()),
+      finalPercentage: newShare(store.current()),
       blockedBy: ramp.status().blockedBy,
       ...(last?.reasons === undefined ? {} : { reasons: last.reasons }),
       timeline,
@@ -371,16 +250,3 @@ export async function replayMigration(options: ReplayMigrationOptions): Promise<
 }
 
 function ignore(): void {}
-
-/** The percentage of keys new serves under `config`: 0 in shadow, preparation and after a rollback. */
-function servedPercentage(config: MigrationConfig): number {
-  return config.newSystemEnabled && !config.shadowMode ? config.newSystemPercentage : 0;
-}
-
-function optionalMs(value: number | undefined, option: string, positive: boolean): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (positive && value === 0)) {
-    throw new InvalidOptionError(option, `must be a finite number of ms ${positive ? '> 0' : '>= 0'}, got ${describeValue(value)}`);
-  }
-  return value;
-}

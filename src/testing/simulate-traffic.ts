@@ -1,7 +1,9 @@
 import type { Arm } from '../core/events.js';
 import type { MigrationGlue } from '../core/migration-glue.js';
 import type { MigrationStats } from '../core/stats.js';
+import { z } from 'zod';
 import { InvalidOptionError, describeValue } from '../errors.js';
+import { field, parseOptions } from '../option-schema.js';
 import type { RoutingKey } from '../hashing/hasher.js';
 import { seededRandom } from './random.js';
 
@@ -72,6 +74,16 @@ export interface TrafficResult<K> {
   readonly stats: MigrationStats;
 }
 
+const optionsSchema = z.strictObject({
+  // Checked by resolveKeys, whose messages say what a key list must be.
+  keys: z.custom<number | readonly unknown[]>(() => true),
+  calls: field<number>((value) => Number.isSafeInteger(value) && (value as number) >= 0, 'an integer >= 0').optional(),
+  concurrency: field<number>((value) => Number.isSafeInteger(value) && (value as number) >= 1, 'an integer >= 1').default(1),
+  order: field<KeyOrder>((value) => value === 'round-robin' || value === 'random', "'round-robin' or 'random'").default('round-robin'),
+  seed: field<number>((value) => typeof value === 'number' && Number.isInteger(value), 'an integer').default(1),
+  input: field<(key: never, callIndex: number) => unknown>((value) => typeof value === 'function', 'a function (key, callIndex) => input').optional(),
+});
+
 interface CallState<K> {
   readonly key: K;
   readonly index: number;
@@ -97,30 +109,11 @@ export async function simulateTraffic<I, O, K = string>(
   if (typeof glue !== 'object' || glue === null || typeof glue.process !== 'function' || typeof glue.on !== 'function') {
     throw new InvalidOptionError('glue', `must be a MigrationGlue, got ${describeValue(glue)}`);
   }
-  if (typeof options !== 'object' || options === null) {
-    throw new InvalidOptionError('options', `must be an object, got ${describeValue(options)}`);
-  }
-  const keys = resolveKeys<K>(options.keys);
-  const calls = options.calls ?? keys.length;
-  if (!Number.isSafeInteger(calls) || calls < 0) {
-    throw new InvalidOptionError('calls', `must be an integer >= 0, got ${describeValue(options.calls)}`);
-  }
-  const concurrency = options.concurrency ?? 1;
-  if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
-    throw new InvalidOptionError('concurrency', `must be an integer >= 1, got ${describeValue(options.concurrency)}`);
-  }
-  const order = options.order ?? 'round-robin';
-  if (order !== 'round-robin' && order !== 'random') {
-    throw new InvalidOptionError('order', `must be 'round-robin' or 'random', got ${describeValue(options.order)}`);
-  }
-  const seed = options.seed ?? 1;
-  if (typeof seed !== 'number' || !Number.isInteger(seed)) {
-    throw new InvalidOptionError('seed', `must be an integer, got ${describeValue(options.seed)}`);
-  }
-  const makeInput = (options.input ?? ((key: K) => ({ userId: key }) as I)) as (key: K, callIndex: number) => I;
-  if (typeof makeInput !== 'function') {
-    throw new InvalidOptionError('input', `must be a function (key, callIndex) => input, got ${describeValue(options.input)}`);
-  }
+  const o = parseOptions(optionsSchema, options, 'simulateTraffic');
+  const keys = resolveKeys<K>(o.keys as BaseTrafficOptions<K>['keys']);
+  const calls = o.calls ?? keys.length;
+  const { concurrency, order, seed } = o;
+  const makeInput = (o.input ?? ((key: K) => ({ userId: key }) as I)) as (key: K, callIndex: number) => I;
   const random = seededRandom(seed);
   const keyOf = (index: number): K => keys[order === 'random' ? Math.floor(random() * keys.length) : index % keys.length] as K;
 

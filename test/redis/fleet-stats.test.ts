@@ -59,7 +59,9 @@ describeWithRedis('FleetStats', (url) => {
       logger: silentLogger,
       windowMs: 60_000,
     });
-    const fleet = new FleetStats({ redis: redis(), key: fleetKey, glue, intervalMs: 50, autoStart: false });
+    // Figures live a minute: on a loaded machine the default (3 × intervalMs) could expire them
+    // between one instance's refresh and another's read. Expiry on close is tested apart.
+    const fleet = new FleetStats({ redis: redis(), key: fleetKey, glue, intervalMs: 50, ttlMs: 60_000, autoStart: false });
     closers.push(async () => {
       await fleet.close();
       await glue.close();
