@@ -74,14 +74,41 @@ export function parseOptions<S extends z.ZodType>(schema: S, value: unknown, wha
   if (typeof value !== 'object' || value === null) {
     throw new InvalidOptionError('options', `must be an object (${what}), got ${describeValue(value)}`);
   }
+  let proto: string[] | undefined;
   let result: ReturnType<S['safeParse']>;
   try {
+    proto = ownProtoKey(value, schema, []);
     result = schema.safeParse(value) as ReturnType<S['safeParse']>;
   } catch (err) {
     throw new InvalidOptionError('options', `could not be read (${what}): ${describeValue(err)}`);
   }
+  if (proto !== undefined) throw new InvalidOptionError([...proto, '__proto__'].join('.'), `is not an option of ${what}`);
   if (result.success) return result.data as z.output<S>;
-  throw toOptionError(result.error.issues[0], schema, what);
+  // A misspelt option also shows as a missing one: name the misspelling, it says more.
+  const issues = result.error.issues;
+  throw toOptionError(issues.find((issue) => issue.code === 'unrecognized_keys') ?? issues[0], schema, what);
+}
+
+/**
+ * The path of an object holding an own `__proto__` key (JSON.parse makes
+ * them), which zod's strict check lets through; undefined when none.
+ */
+function ownProtoKey(value: unknown, schema: unknown, path: readonly string[]): string[] | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const shape = (unwrap(schema) as { shape?: Record<string, unknown> } | undefined)?.shape;
+  try {
+    if (Object.hasOwn(value, '__proto__')) return [...path];
+    if (shape === undefined || path.length > 8) return undefined;
+    for (const key of Object.keys(shape)) {
+      const inner = Object.getOwnPropertyDescriptor(value, key);
+      if (inner === undefined || !('value' in inner)) continue; // a getter is read once, by zod
+      const found = ownProtoKey(inner.value, shape[key], [...path, key]);
+      if (found !== undefined) return found;
+    }
+  } catch {
+    // a revoked Proxy or a throwing trap: the schema reports it under its own name
+  }
+  return undefined;
 }
 
 function toOptionError(issue: z.core.$ZodIssue | undefined, schema: z.ZodType, what: string): InvalidOptionError {

@@ -1,23 +1,24 @@
+import { z } from 'zod';
 import type { ConfigProvider } from '../config/config-provider.js';
-import { isConfigProvider, isConfigStore } from '../config/config-provider.js';
+import { isConfigProvider } from '../config/config-provider.js';
 import { InMemoryConfigStore } from '../config/in-memory-config-store.js';
-import type { MigrationConfig } from '../config/migration-config.js';
-import { isRolledBack } from '../config/migration-config.js';
-import { phases } from '../config/phases.js';
-import { InvalidOptionError, MigrationGlueError, describeValue } from '../errors.js';
+import { InvalidOptionError, describeValue } from '../errors.js';
 import type { RoutingKey } from '../hashing/hasher.js';
-import { timerMs } from '../options.js';
-import type { Logger } from '../observe/logger.js';
-import { safeLogger } from '../observe/logger.js';
-import { defaultNotifierTimeoutMs, toNotify } from '../observe/notifier.js';
-import type { NotifyFn } from '../observe/notifier.js';
-import type { Arm } from './events.js';
-import type { MigrationGlueOptions } from './migration-glue.js';
-import type { MigrationStats } from './stats.js';
-import { MigrationGlue, followRollback } from './migration-glue.js';
-import { defaultStoreTimeoutMs, saveRollback } from './rollback-save.js';
+import { toNotify } from '../observe/notifier.js';
+import { field, option, parseOptions } from '../option-schema.js';
+import type { SecondaryFailure } from './dual-write.js';
+import { dualWrite } from './dual-write.js';
+import type { MigrationGlueOptions } from './glue-options.js';
+import { glueFields } from './glue-options.js';
+import { MigrationGlue } from './migration-glue.js';
+import { RollbackHold } from './rollback-hold.js';
 import { defaultRoutingKey } from './routing-key.js';
+import { phaseOf } from './routing.js';
 import { callAsPromise } from './service.js';
+import { serviceRollback } from './service-rollback.js';
+import type { MigrationStats } from './stats.js';
+
+export type { SecondaryFailure } from './dual-write.js';
 
 /** Any async method. */
 type AsyncMethod = (...args: never[]) => Promise<unknown>;
@@ -41,16 +42,6 @@ export type AsyncMethodKeys<T> = {
  *   old until the config is full, then new. Never shadowed.
  */
 export type MethodPolicy = 'shadow' | 'dualWrite' | 'oldOnly';
-
-/** A secondary write that failed: enough to replay or repair it. */
-export interface SecondaryFailure {
-  readonly service: string;
-  readonly method: string;
-  readonly args: readonly unknown[];
-  /** The side that failed (the secondary). */
-  readonly side: Arm;
-  readonly error: unknown;
-}
 
 /** Options of glueService. The glue options apply to every `shadow` method. */
 export interface GlueServiceOptions<T extends object>
@@ -99,6 +90,22 @@ export interface GlueServiceControl<T> {
 /** A glued service: T's async methods, each routed by its policy, plus `migration` to control it. */
 export type GluedService<T> = Pick<T, AsyncMethodKeys<T>> & { readonly migration: GlueServiceControl<T> };
 
+const policyNames = "'shadow', 'dualWrite' or 'oldOnly'";
+const isObjectOrFunction = (value: unknown) => (typeof value === 'object' && value !== null) || typeof value === 'function';
+const implementation = () => field<object>(isObjectOrFunction, 'an object with the methods `policies` names');
+
+const schema = z.strictObject({
+  ...glueFields,
+  oldService: implementation(),
+  newService: implementation(),
+  policies: z.record(z.string(), field<MethodPolicy>((value) => value === 'shadow' || value === 'dualWrite' || value === 'oldOnly', policyNames), {
+    error: (issue) => (issue.code === 'invalid_type' ? `must map each method to ${policyNames}, got ${describeValue(issue.input)}` : undefined),
+  }),
+  routingKey: option.fn<(method: string, args: readonly unknown[]) => RoutingKey | null | undefined>().optional(),
+  onSecondaryFailure: option.fn<(failure: SecondaryFailure) => void | Promise<void>>().optional(),
+  secondaryTimeoutMs: option.timerMs().default(5_000),
+});
+
 /**
  * Glues a whole service interface at once: old and new implement the same
  * interface T (checked at compile time), each async method gets a policy,
@@ -106,203 +113,59 @@ export type GluedService<T> = Pick<T, AsyncMethodKeys<T>> & { readonly migration
  * every method (the service's name is every method's hashing salt). Every
  * method returns a promise, whatever the implementations do (a synchronous
  * throw becomes a rejection with that error).
- * @throws InvalidOptionError when a policy is missing or unknown, or a method is not a function on either side.
+ * @throws InvalidOptionError naming a bad or unknown option, a missing or unknown policy, or a method that is not a function on either side.
  */
 export function glueService<T extends object>(options: GlueServiceOptions<T>): GluedService<T> {
-  if (typeof options !== 'object' || options === null) {
-    throw new InvalidOptionError('options', `must be an object, got ${describeValue(options)}`);
-  }
-  const { oldService, newService, policies, routingKey, onSecondaryFailure, secondaryTimeoutMs, config, ...glueOptions } = options;
-  if (typeof policies !== 'object' || policies === null) {
-    throw new InvalidOptionError('policies', `must map each method to 'shadow', 'dualWrite' or 'oldOnly', got ${describeValue(policies)}`);
-  }
-  if (typeof options.name !== 'string' || options.name.trim() === '') {
-    throw new InvalidOptionError('name', `must be a non-empty string, got ${describeValue(options.name)}`);
-  }
-  if (onSecondaryFailure !== undefined && typeof onSecondaryFailure !== 'function') {
-    throw new InvalidOptionError('onSecondaryFailure', `must be a function, got ${describeValue(onSecondaryFailure)}`);
-  }
-  const store = toStore(config);
-  const logger = safeLogger(glueOptions.logger);
-  const notify = toNotify(glueOptions.notifier, logger, timerMs(glueOptions.notifierTimeoutMs, 'notifierTimeoutMs', defaultNotifierTimeoutMs));
-  const storeTimeoutMs = timerMs(glueOptions.storeTimeoutMs, 'storeTimeoutMs', defaultStoreTimeoutMs);
+  const parsed = parseOptions(schema, options, 'glueService');
+  const { oldService, newService, policies, routingKey, onSecondaryFailure, secondaryTimeoutMs, config, name, logger, ...glueOptions } = parsed;
+  const store = isConfigProvider(config) ? config : new InMemoryConfigStore(config);
   const hold = new RollbackHold(store);
   const glues: Record<string, MigrationGlue<unknown[], unknown>> = {};
   const methods: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
-  const write = {
-    service: options.name,
-    hold,
-    logger,
-    onSecondaryFailure,
-    timeoutMs: timerMs(secondaryTimeoutMs, 'secondaryTimeoutMs', 5_000),
-  };
+  const write = { service: name, hold, logger, onSecondaryFailure, timeoutMs: secondaryTimeoutMs };
 
-  for (const [method, policy] of Object.entries(policies as Record<string, unknown>)) {
+  for (const [method, policy] of Object.entries(policies)) {
     const oldMethod = methodOf(oldService, method, 'oldService');
     const newMethod = methodOf(newService, method, 'newService');
     if (policy === 'shadow') {
       const glue = new MigrationGlue<unknown[], unknown>({
         ...glueOptions,
+        shadow: (glueOptions.shadow ?? undefined) as MigrationGlueOptions<unknown[], unknown>['shadow'],
         logger,
-        name: `${options.name}.${method}`,
-        salt: options.name,
+        name: `${name}.${method}`,
+        salt: name,
         config: store,
         oldService: (args) => oldMethod(...args),
         newService: (args) => newMethod(...args),
-        routingKey: (args) => (routingKey ? routingKey(method as AsyncMethodKeys<T>, args) : defaultRoutingKey(args[0])),
+        routingKey: (args) => (routingKey ? routingKey(method, args) : defaultRoutingKey(args[0])),
       });
       glues[method] = glue;
       methods[method] = (...args) => glue.process(args);
     } else if (policy === 'dualWrite') {
       methods[method] = dualWrite({ ...write, method, oldMethod, newMethod });
-    } else if (policy === 'oldOnly') {
-      methods[method] = (...args) => callAsPromise(isFull(hold.current()) ? newMethod : oldMethod, ...args);
     } else {
-      throw new InvalidOptionError(`policies.${method}`, `must be 'shadow', 'dualWrite' or 'oldOnly', got ${describeValue(policy)}`);
+      methods[method] = (...args) => callAsPromise(phaseOf(hold.current()) === 'full' ? newMethod : oldMethod, ...args);
     }
   }
 
-  let rolling: Promise<boolean> | undefined;
-  const rollBack = async (reason: string): Promise<boolean> => {
-    const all = Object.values(glues);
-    const lead = all.find((glue) => !isRolledBack(glue.stats().config));
-    if (lead === undefined) {
-      if (all.length > 0 || isRolledBack(hold.current())) return false;
-      return rollBackStore(reason);
-    }
-    // The lead saves and notifies; every other method serves old from now on, and follows the store once the save settled.
-    const saved = lead.rollback(reason);
-    const following = all.filter((glue) => glue !== lead).map((glue) => followRollback(glue, saved));
-    try {
-      return await hold.during(saved);
-    } finally {
-      await Promise.all(following);
-    }
-  };
-  const rollBackStore = async (reason: string): Promise<boolean> => {
-    if (!isConfigStore(store)) {
-      throw new MigrationGlueError('ERR_INVALID_OPTION', `cannot roll back "${options.name}": its config provider has no save() and no method is a shadow glue`);
-    }
-    const before = hold.current();
-    const why = typeof reason === 'string' && reason !== '' ? reason.slice(0, 1_000) : 'no reason given';
-    logger.warn({ migration: options.name, reason: why, before }, 'migration rolled back');
-    const notified = notifyRollback(notify, options.name, why, before);
-    try {
-      await hold.during(saveRollback(store, { migration: options.name, logger, timeoutMs: storeTimeoutMs }));
-    } catch (err) {
-      logger.error({ err, migration: options.name }, 'rollback could not be saved to the config store; this instance serves old');
-      throw err;
-    } finally {
-      await notified;
-    }
-    return true;
-  };
-
+  const all = Object.values(glues);
+  const notify = toNotify(parsed.notifier, logger, parsed.notifierTimeoutMs);
+  const rollback = serviceRollback({ service: name, store, glues: all, hold, logger, notify, storeTimeoutMs: parsed.storeTimeoutMs });
   const control: GlueServiceControl<T> = {
     glues: glues as GlueServiceControl<T>['glues'],
     config: store,
-    async rollback(reason) {
-      if (rolling !== undefined) {
-        await rolling.catch(() => {});
-        return false;
-      }
-      const current = rollBack(reason);
-      rolling = current;
-      try {
-        return await current;
-      } finally {
-        rolling = undefined;
-      }
-    },
+    rollback,
     stats() {
       return Object.fromEntries(Object.entries(glues).map(([method, glue]) => [method, glue.stats()]));
     },
     async drain() {
-      await Promise.all(Object.values(glues).map((glue) => glue.drain()));
+      await Promise.all(all.map((glue) => glue.drain()));
     },
     async close() {
-      await Promise.all(Object.values(glues).map((glue) => glue.close()));
+      await Promise.all(all.map((glue) => glue.close()));
     },
   };
   return Object.freeze({ ...methods, migration: control }) as unknown as GluedService<T>;
-}
-
-/**
- * What the `dualWrite` and `oldOnly` methods read: the store's config, or
- * the rollback while one is being saved (and after, while the store does not
- * show it). A store that throws or answers garbage reads as new disabled.
- */
-class RollbackHold {
-  readonly #store: ConfigProvider;
-  #held = false;
-  #releasing = false;
-
-  constructor(store: ConfigProvider) {
-    this.#store = store;
-  }
-
-  current(): MigrationConfig {
-    if (this.#held) return rolledBack;
-    try {
-      const config = this.#store.current();
-      if (typeof config === 'object' && config !== null) return config;
-    } catch {
-      // a broken provider: old serves
-    }
-    return rolledBack;
-  }
-
-  /** Holds the rollback while `saving` runs; keeps holding after it when the store does not show a rollback. */
-  async during<R>(saving: Promise<R>): Promise<R> {
-    this.#held = true;
-    try {
-      return await saving;
-    } finally {
-      this.#held = false;
-      if (!isRolledBack(this.current())) this.#held = true;
-      if (this.#held) this.#releaseOnChange();
-    }
-  }
-
-  /** After a failed rollback, a later change in the store (someone moved it on deliberately) ends the hold. */
-  #releaseOnChange(): void {
-    if (this.#releasing) return;
-    this.#releasing = true;
-    let unsubscribe: (() => void) | undefined;
-    let released = false;
-    const release = () => {
-      released = true;
-      this.#held = false;
-      this.#releasing = false;
-      unsubscribe?.();
-    };
-    try {
-      unsubscribe = this.#store.subscribe(release);
-      if (released) unsubscribe();
-    } catch {
-      this.#releasing = false;
-    }
-  }
-}
-
-const rolledBack = phases.rolledBack();
-
-function notifyRollback(notify: NotifyFn, migration: string, reason: string, before: MigrationConfig): Promise<void> {
-  return notify({
-    kind: 'rollback',
-    migration,
-    message: `${migration}: rolled back (${reason})`,
-    at: Date.now(),
-    details: { reason, before, after: rolledBack },
-  });
-}
-
-function toStore(config: MigrationConfig | ConfigProvider): ConfigProvider {
-  if (isConfigProvider(config)) return config;
-  if (typeof config !== 'object' || config === null) {
-    throw new InvalidOptionError('config', `must be a MigrationConfig or a ConfigProvider, got ${describeValue(config)}`);
-  }
-  return new InMemoryConfigStore(config);
 }
 
 function methodOf(service: object, method: string, option: string): (...args: unknown[]) => Promise<unknown> {
@@ -317,65 +180,4 @@ function methodOf(service: object, method: string, option: string): (...args: un
   }
   const call = fn as (...args: unknown[]) => unknown;
   return (...args) => call.apply(service, args) as Promise<unknown>;
-}
-
-function isFull(config: MigrationConfig): boolean {
-  return config.newSystemEnabled && !config.shadowMode && config.newSystemPercentage === 100;
-}
-
-function dualWrite(init: {
-  service: string;
-  method: string;
-  hold: RollbackHold;
-  oldMethod: (...args: unknown[]) => Promise<unknown>;
-  newMethod: (...args: unknown[]) => Promise<unknown>;
-  logger: Logger;
-  onSecondaryFailure: ((failure: SecondaryFailure) => void | Promise<void>) | undefined;
-  timeoutMs: number;
-}): (...args: unknown[]) => Promise<unknown> {
-  const { service, method, hold, oldMethod, newMethod, logger, onSecondaryFailure, timeoutMs } = init;
-  const report = (args: readonly unknown[], side: Arm, error: unknown): void => {
-    logger.error({ err: error, migration: service, method, side }, 'secondary write failed; it needs repair');
-    if (onSecondaryFailure === undefined) return;
-    callAsPromise(onSecondaryFailure, { service, method, args, side, error }).catch((err: unknown) => {
-      logger.error({ err, migration: service, method }, 'onSecondaryFailure threw');
-    });
-  };
-  return (...args) => {
-    const config = hold.current();
-    if (!config.newSystemEnabled || config.newSystemPercentage === 0) return callAsPromise(oldMethod, ...args);
-    const primaryIsNew = isFull(config);
-    const side: Arm = primaryIsNew ? 'old' : 'new';
-    const primary = callAsPromise(primaryIsNew ? newMethod : oldMethod, ...args);
-    // The primary's value (the very object) or its error (unchanged), once the secondary settled or timed out.
-    return primary.then(async (value) => {
-      const failure = await secondaryWrite(primaryIsNew ? oldMethod : newMethod, args, timeoutMs, `${service}.${method}`);
-      if (failure !== undefined) report(args, side, failure.error);
-      return value;
-    });
-  };
-}
-
-/** Runs the secondary write; resolves with its failure (an error, or ERR_TIMEOUT after `timeoutMs`), undefined when it succeeded. Never rejects. */
-function secondaryWrite(
-  write: (...args: unknown[]) => Promise<unknown>,
-  args: unknown[],
-  timeoutMs: number,
-  what: string,
-): Promise<{ error: unknown } | undefined> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      resolve({ error: new MigrationGlueError('ERR_TIMEOUT', `secondary write of ${what} did not settle within ${timeoutMs} ms (option \`secondaryTimeoutMs\`)`) });
-    }, timeoutMs);
-    callAsPromise(write, ...args).then(
-      () => {
-        clearTimeout(timer);
-        resolve(undefined);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        resolve({ error });
-      },
-    );
-  });
 }

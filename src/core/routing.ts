@@ -26,7 +26,21 @@ export function newShare(config: MigrationConfig): number {
  * 7.000000000000001 in floating point, which would admit bucket 7.
  */
 export function newThreshold(config: MigrationConfig): number {
-  return Math.round(newShare(config) * 100);
+  return toThreshold(newShare(config));
+}
+
+/** The percentage of routing keys whose calls are also sent to new and compared: the configured share in shadow, else 0. */
+export function shadowShare(config: MigrationConfig): number {
+  return phaseOf(config) === 'shadow' ? config.newSystemPercentage : 0;
+}
+
+/** Buckets below this number (0..10000) are compared in shadow; rounded as newThreshold is. */
+export function shadowThreshold(config: MigrationConfig): number {
+  return toThreshold(shadowShare(config));
+}
+
+function toThreshold(percentage: number): number {
+  return Math.round(percentage * 100);
 }
 
 /** True when a key in `bucket` (see bucketOf) is served by new under `config`. */

@@ -6,6 +6,7 @@ import { describeFingerprint, fingerprintOf } from '../compare/fingerprint.js';
 import { InvalidOptionError, describeValue, ignoreRejection } from '../errors.js';
 import type { RoutingKey } from '../hashing/hasher.js';
 import type { Emitter } from '../observe/emitter.js';
+import type { Clock } from '../observe/clock.js';
 import type { LogLimiter } from '../observe/log-limiter.js';
 import { plainCopyOrSame } from './clone-input.js';
 import type { GlueEvents, MismatchKind } from './events.js';
@@ -42,6 +43,7 @@ export class ShadowReport<I, O> {
   readonly #emitter: Emitter<GlueEvents<I, O>>;
   readonly #log: LogLimiter;
   readonly #mismatchLog: MismatchLog;
+  readonly #clock: Clock;
   readonly #cleanInput: ((input: I) => I) | undefined;
   readonly #cleanOutput: ((output: O) => O) | undefined;
   readonly #fingerprints = new Map<string, { count: number; description: string }>();
@@ -52,6 +54,7 @@ export class ShadowReport<I, O> {
     emitter: Emitter<GlueEvents<I, O>>;
     log: LogLimiter;
     mismatchLog: MismatchLog;
+    clock: Clock;
     cleanInput: ((input: I) => I) | undefined;
     cleanOutput: ((output: O) => O) | undefined;
   }) {
@@ -60,6 +63,7 @@ export class ShadowReport<I, O> {
     this.#emitter = init.emitter;
     this.#log = init.log;
     this.#mismatchLog = init.mismatchLog;
+    this.#clock = init.clock;
     this.#cleanInput = init.cleanInput;
     this.#cleanOutput = init.cleanOutput;
   }
@@ -70,8 +74,8 @@ export class ShadowReport<I, O> {
     return this.#clean(this.#cleanInput, input, 'input');
   }
 
-  /** Reports one mismatch: counts its fingerprint, logs (rate-limited), emits `mismatch`. `now`: a clock reading. */
-  mismatch(facts: MismatchFacts<I, O>, comparison: Comparison, kind: MismatchKind, now: number): void {
+  /** Reports one mismatch: counts its fingerprint, logs (rate-limited), emits `mismatch`. */
+  mismatch(facts: MismatchFacts<I, O>, comparison: Comparison, kind: MismatchKind): void {
     const old = this.#cleanOutcome(facts.old);
     const neu = this.#cleanOutcome(facts.new);
     const shown = this.#cleanOutput === undefined ? comparison : this.#redacted(comparison, old, neu);
@@ -79,7 +83,7 @@ export class ShadowReport<I, O> {
     const fingerprint = kind === 'flaky' ? `flaky|${plain}` : plain;
     this.#count(fingerprint);
     this.#mismatchLog.log(
-      now,
+      this.#clock.now(),
       fingerprint,
       () => ({ migration: this.#name, key: facts.key, kind, fingerprint, diff: formatDiff(shown.diff, shown.truncated) }),
       `shadow mismatch (${kind})`,

@@ -39,6 +39,12 @@ function sides(overrides: { old?: Partial<Accounts>; new?: Partial<Accounts> } =
   return { applied, oldService: make('old'), newService: make('new') };
 }
 
+/** The two sides alone, to spread into glueService's options (which refuse unknown ones such as `applied`). */
+function services(overrides: { old?: Partial<Accounts>; new?: Partial<Accounts> } = {}) {
+  const { oldService, newService } = sides(overrides);
+  return { oldService, newService };
+}
+
 const policies = { balance: 'shadow', deposit: 'dualWrite', sendReceipt: 'oldOnly' } as const;
 
 afterEach(() => {
@@ -142,7 +148,7 @@ describe('glueService and implementations that throw synchronously or return non
     const overrides = { [method]: throwing } as Partial<Accounts>;
     const service = glueService<Accounts>({
       name: 'accounts',
-      ...sides({ old: overrides, new: overrides }),
+      ...services({ old: overrides, new: overrides }),
       policies,
       config,
       logger: recordingLogger(),
@@ -157,7 +163,7 @@ describe('glueService and implementations that throw synchronously or return non
 
   it('a method returning a plain value still returns a promise of it', async () => {
     const plain = { sendReceipt: (() => 'plain receipt') as never, deposit: (() => 7) as never };
-    const service = glueService<Accounts>({ name: 'accounts', ...sides({ old: plain, new: plain }), policies, config: phases.shadow(), logger: recordingLogger() });
+    const service = glueService<Accounts>({ name: 'accounts', ...services({ old: plain, new: plain }), policies, config: phases.shadow(), logger: recordingLogger() });
     const receipt = service.sendReceipt({ userId: 'a' });
     expect(receipt).toBeInstanceOf(Promise);
     await expect(receipt).resolves.toBe('plain receipt');
