@@ -1,5 +1,6 @@
 /** Turns one run's measurements into docs/benchmarks.md. */
 import type { DataResult } from './data.js';
+import type { PgDataResult } from './data-pg.js';
 import type { ScenarioId } from './scenarios.js';
 
 /** Nanoseconds per call of every scenario, medians over the rounds of one run. */
@@ -20,6 +21,8 @@ export interface RunResult {
   readonly latency: { readonly directMs: number; readonly glueMs: number };
   readonly heap: HeapResult;
   readonly data: readonly DataResult[];
+  /** Backfill and verify on real PostgreSQL (bench/data-pg.ts), when PG_URL is set. */
+  readonly dataPg?: readonly PgDataResult[];
   /** Rollback propagation measured by bench/fleet-propagation.ts, when REDIS_URL is set. */
   readonly fleet?: { readonly instances: number; readonly rollbacks: number; readonly medianMs: number; readonly p95Ms: number; readonly worstMs: number };
   readonly node: string;
@@ -139,6 +142,16 @@ export function rows(result: RunResult): Row[] {
       peers: `hand-written loop: ${((data.referenceMs * 1e6) / data.rows).toFixed(0)} ns per row; library = ${x(ratio)} its throughput`,
       target: '>= 0.8x the hand-written loop',
       met: ratio >= 0.8,
+    });
+  }
+  for (const pg of result.dataPg ?? []) {
+    list.push({
+      scenario: `${pg.scenario} (PostgreSQL, ${(pg.rows / 1e6).toFixed(1)}M rows)`,
+      value: `${pg.libraryRowsPerSecond.toFixed(0)} rows/s`,
+      direct: '',
+      peers: `reference: ${pg.referenceRowsPerSecond.toFixed(0)} rows/s; library = ${x(pg.ratio)} its throughput`,
+      target: '>= 1.0x the reference',
+      met: pg.ratio >= 1,
     });
   }
   const fleet = result.fleet;

@@ -8,6 +8,8 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { measureData } from './data.js';
+import { measureDataPg } from './data-pg.js';
+import type { PgDataResult } from './data-pg.js';
 import type { DataResult } from './data.js';
 import { timerLatency } from './latency.js';
 import { median, nsPerCall } from './measure.js';
@@ -61,6 +63,10 @@ async function main(): Promise<void> {
   log(`heap: ${JSON.stringify(heap)}`);
   const data: readonly DataResult[] = await measureData();
   log(`data: ${JSON.stringify(data)}`);
+  // 1M rows on real PostgreSQL: minutes, so only with a server (scripts/postgres-start.sh prints PG_URL).
+  const pgUrl = process.env.PG_URL;
+  const dataPg: readonly PgDataResult[] | undefined = pgUrl === undefined ? undefined : await measureDataPg(pgUrl, 1_000_000, 3, log);
+  if (dataPg !== undefined) log(`data on PostgreSQL: ${JSON.stringify(dataPg)}`);
   const fleet = fleetInChild();
   log(`fleet: ${JSON.stringify(fleet)}`);
 
@@ -69,6 +75,7 @@ async function main(): Promise<void> {
     latency,
     heap,
     data,
+    dataPg,
     fleet,
     node: process.version,
     cpu: cpus()[0]?.model ?? 'unknown',

@@ -1,8 +1,11 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { describeValue, InvalidOptionError } from '../errors.js';
+import { z } from 'zod';
+import { option, parseOptions } from '../option-schema.js';
 import { readIfExists, writeFileAtomic } from '../atomic-file.js';
 import type { CheckpointStore } from './checkpoint-store.js';
+
+const schema = z.strictObject({ path: option.string() });
 
 /** Options of FileCheckpointStore. */
 export interface FileCheckpointStoreOptions {
@@ -20,11 +23,7 @@ export class FileCheckpointStore implements CheckpointStore {
 
   /** @throws InvalidOptionError when `path` is not a non-empty string. */
   constructor(options: FileCheckpointStoreOptions) {
-    const file: unknown = (options as Partial<FileCheckpointStoreOptions> | undefined)?.path;
-    if (typeof file !== 'string' || file === '') {
-      throw new InvalidOptionError('path', `must be a non-empty string (the checkpoint file), got ${describeValue(file)}`);
-    }
-    this.#file = path.resolve(file);
+    this.#file = path.resolve(parseOptions(schema, options, 'FileCheckpointStore').path);
   }
 
   /** The absolute path of the checkpoint file. */

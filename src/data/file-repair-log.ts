@@ -1,12 +1,13 @@
-import { createReadStream } from 'node:fs';
-import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { describeValue, InvalidOptionError, MigrationGlueError } from '../errors.js';
+import { z } from 'zod';
+import { describeValue, MigrationGlueError } from '../errors.js';
+import { option, parseOptions } from '../option-schema.js';
 import { appendDurably, writeFileAtomic } from '../atomic-file.js';
 import type { Logger } from '../observe/logger.js';
-import { safeLogger } from '../observe/logger.js';
+import { loggerOption } from '../observe/logger.js';
 import type { LoggedRepair, RepairEntry, RepairLog } from './repair-log.js';
 import { pageOf } from './repair-log.js';
+import { cut, fileSize, parseLine, readLines } from './file-repair-lines.js';
 
 /** Options of FileRepairLog. */
 export interface FileRepairLogOptions {
@@ -26,10 +27,8 @@ export interface DamagedRepairLine {
   readonly reason: 'truncated' | 'invalid' | 'duplicate-id' | 'too-long';
 }
 
-/** Lines longer than this are damaged: no entry comes near it, and reading one whole would hold it all in memory. */
-const maxLineBytes = 1 << 20;
-/** The most of a damaged line kept in memory and reported. */
-const maxDamagedText = 1000;
+const schema = z.strictObject({ path: option.string(), logger: loggerOption('pino') });
+
 /** The most of an entry's error message written to the file. */
 const maxErrorLength = 2000;
 
@@ -80,12 +79,9 @@ export class FileRepairLog<K> implements RepairLog<K> {
 
   /** @throws InvalidOptionError when `path` is not a non-empty string. */
   constructor(options: FileRepairLogOptions) {
-    const file: unknown = (options as Partial<FileRepairLogOptions> | undefined)?.path;
-    if (typeof file !== 'string' || file === '') {
-      throw new InvalidOptionError('path', `must be a non-empty string (the repair log file), got ${describeValue(file)}`);
-    }
+    const { path: file, logger } = parseOptions(schema, options, 'FileRepairLog');
     this.#file = path.resolve(file);
-    this.#logger = safeLogger(options.logger);
+    this.#logger = logger;
     let shared = openFiles.get(this.#file) as SharedFile<K> | undefined;
     if (shared === undefined) {
       shared = { state: undefined, queue: Promise.resolve() };
@@ -247,114 +243,5 @@ export class FileRepairLog<K> implements RepairLog<K> {
       );
     }
     return state;
-  }
-}
-
-type ParsedLine<K> =
-  | { readonly kind: 'blank' }
-  | { readonly kind: 'entry'; readonly entry: LoggedRepair<K> }
-  | { readonly kind: 'removed'; readonly ids: readonly number[] }
-  | { readonly kind: 'bad' };
-
-function parseLine<K>(line: string): ParsedLine<K> {
-  if (line.trim() === '') return { kind: 'blank' };
-  let value: unknown;
-  try {
-    value = JSON.parse(line);
-  } catch {
-    return { kind: 'bad' };
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { kind: 'bad' };
-  const record = value as Record<string, unknown>;
-  if ('removed' in record) {
-    const ids = record.removed;
-    return Array.isArray(ids) && ids.every((id) => Number.isSafeInteger(id)) ? { kind: 'removed', ids: ids as number[] } : { kind: 'bad' };
-  }
-  const { id, key, op, side } = record;
-  if (!Number.isSafeInteger(id) || (id as number) < 1) return { kind: 'bad' };
-  if (op !== 'save' && op !== 'delete') return { kind: 'bad' };
-  if (side !== 'old' && side !== 'new') return { kind: 'bad' };
-  if (typeof key !== 'string' && !(typeof key === 'number' && Number.isFinite(key))) return { kind: 'bad' };
-  return {
-    kind: 'entry',
-    // The field order of append, so that a rewrite writes each entry as it was appended.
-    entry: Object.freeze({
-      key: key as K,
-      op,
-      side,
-      at: typeof record.at === 'number' ? record.at : 0,
-      error: typeof record.error === 'string' ? record.error : '',
-      id: id as number,
-    }),
-  };
-}
-
-function cut(text: string): string {
-  return text.length > maxDamagedText ? `${text.slice(0, maxDamagedText)}…` : text;
-}
-
-interface Line {
-  readonly text: string;
-  /** Longer than maxLineBytes: `text` holds its start only. */
-  readonly tooLong: boolean;
-  /** The file ends inside it (no newline after it). */
-  readonly last: boolean;
-}
-
-/**
- * Calls `onLine` for each line of `file`, reading it in chunks, so that
- * neither the file nor a runaway line is ever held whole. Resolves with the
- * bytes read and whether the file ends without a newline; undefined when
- * the file does not exist.
- */
-async function readLines(file: string, onLine: (line: Line) => void): Promise<{ bytes: number; unterminated: boolean } | undefined> {
-  let parts: Buffer[] = [];
-  let partBytes = 0;
-  let tooLong = false;
-  let bytes = 0;
-  const flush = (last: boolean): void => {
-    const text = Buffer.concat(parts).toString('utf8');
-    parts = [];
-    partBytes = 0;
-    const wasTooLong = tooLong;
-    tooLong = false;
-    onLine({ text, tooLong: wasTooLong, last });
-  };
-  const keep = (chunk: Buffer): void => {
-    if (tooLong) return;
-    const room = maxLineBytes - partBytes;
-    if (chunk.length > room) {
-      parts.push(chunk.subarray(0, Math.min(room, maxDamagedText * 4)));
-      tooLong = true;
-      return;
-    }
-    parts.push(chunk);
-    partBytes += chunk.length;
-  };
-  try {
-    for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) {
-      bytes += chunk.length;
-      let start = 0;
-      for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, start)) {
-        keep(chunk.subarray(start, at));
-        flush(false);
-        start = at + 1;
-      }
-      if (start < chunk.length) keep(chunk.subarray(start));
-    }
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-  const unterminated = partBytes > 0 || tooLong;
-  if (unterminated) flush(true);
-  return { bytes, unterminated };
-}
-
-async function fileSize(file: string): Promise<number | undefined> {
-  try {
-    return (await fsp.stat(file)).size;
-  } catch {
-    return undefined;
   }
 }

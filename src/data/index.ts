@@ -24,7 +24,7 @@ export { compareKeys } from './keys.js';
 export type { Sleep } from './options.js';
 export type { LoggedRepair, RepairEntry, RepairLog, Side } from './repair-log.js';
 export { InMemoryRepairLog } from './repair-log.js';
-export type { Repository } from './repository.js';
+export type { KeyRange, RangeChecksum, Repository } from './repository.js';
 export type { TombstoneStore } from './tombstone-store.js';
 export { InMemoryTombstoneStore } from './tombstone-store.js';
 export type { KeyList, RecheckOptions, VerifyOptions, VerifyReport } from './verify.js';

@@ -1,26 +1,34 @@
 import { describeValue, InvalidOptionError } from '../errors.js';
-import { numberInRange } from '../options.js';
+import { field, option } from '../option-schema.js';
 import { AbortedError } from './data-errors.js';
 import type { BoundedCall } from './bounded-call.js';
+import type { CheckpointStore } from './checkpoint-store.js';
 import type { CompareKeys } from './keys.js';
 import { compareKeys as defaultCompareKeys, keyId } from './keys.js';
 import type { Repository } from './repository.js';
 
-/** Returns `value` when it has the four Repository methods; throws InvalidOptionError naming `option` otherwise. */
-export function requireRepository<E, K>(value: Repository<E, K> | undefined, option: string): Repository<E, K> {
-  const candidate = value as Partial<Repository<E, K>> | undefined;
-  if (
-    typeof candidate !== 'object' ||
-    candidate === null ||
-    typeof candidate.get !== 'function' ||
-    typeof candidate.save !== 'function' ||
-    typeof candidate.delete !== 'function' ||
-    typeof candidate.getBatch !== 'function'
-  ) {
-    throw new InvalidOptionError(option, `must be a Repository (get, save, delete, getBatch), got ${describeValue(value)}`);
-  }
-  return value as Repository<E, K>;
+/** Waits `ms` milliseconds of real time; rejects with AbortedError when `signal` aborts first. */
+export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
+
+function isSignal(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && typeof (value as AbortSignal).aborted === 'boolean' && typeof (value as AbortSignal).addEventListener === 'function';
 }
+
+/** The option fields backfill, verify and the dual-write repository share (see option-schema.ts). */
+export const dataOption = {
+  /** A Repository: an object with get, save, delete and getBatch. */
+  repository: <E, K>() => option.withMethods<Repository<E, K>>('get', 'save', 'delete', 'getBatch'),
+  /** A CheckpointStore, optional. */
+  checkpoint: () => option.withMethods<CheckpointStore>('load', 'save').optional(),
+  /** An AbortSignal, optional. */
+  signal: () => field<AbortSignal>(isSignal, 'an AbortSignal').optional(),
+  /** The injectable sleep; the real timer when absent. */
+  sleep: () =>
+    option
+      .fn<Sleep>()
+      .optional()
+      .transform((value): Sleep => value ?? realSleep),
+};
 
 /**
  * The key order a job reads `store` in: the caller's `compareKeys`, else the
@@ -43,18 +51,6 @@ export async function resolveKeyOrder<E, K>(
   if (order !== undefined) throw new InvalidOptionError(option, `keyOrder() must resolve with a function or undefined, got ${describeValue(order)}`);
   return trust ? (a, b) => (keyId(a) === keyId(b) ? 0 : 1) : (defaultCompareKeys as CompareKeys<K>);
 }
-
-/** The `signal` option, checked once: an AbortSignal or undefined. */
-export function optionalSignal(value: AbortSignal | undefined): AbortSignal | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'object' || value === null || typeof value.aborted !== 'boolean' || typeof value.addEventListener !== 'function') {
-    throw new InvalidOptionError('signal', `must be an AbortSignal, got ${describeValue(value)}`);
-  }
-  return value;
-}
-
-/** Waits `ms` milliseconds of real time; rejects with AbortedError when `signal` aborts first. */
-export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
 
 /** The default sleep: a real timer, cleared on abort. */
 export const realSleep: Sleep = (ms, signal) =>
@@ -84,27 +80,19 @@ export function throwIfAborted(signal: AbortSignal | undefined, what: string): v
   if (signal?.aborted === true) throw abortedError(signal, what);
 }
 
-/** The time and concurrency bounds of a DualWriteRepository, resolved once. */
-export interface DualWriteLimits {
-  readonly timeoutMs: number;
-  readonly secondaryTimeoutMs: number;
-  readonly shadowTimeoutMs: number;
-  readonly shadowMaxInFlight: number;
-}
-
-const maxTimerMs = 2_147_483_647;
-
-/** Checks and defaults `timeoutMs`, `secondaryTimeoutMs` and `shadow` of DualWriteRepository options. */
-export function resolveDualWriteLimits(options: { timeoutMs?: unknown; secondaryTimeoutMs?: unknown; shadow?: unknown }): DualWriteLimits {
-  const shadow = options.shadow ?? {};
-  if (typeof shadow !== 'object' || shadow === null) {
-    throw new InvalidOptionError('shadow', `must be an object ({ timeoutMs?, maxInFlight? }), got ${describeValue(options.shadow)}`);
+/**
+ * Calls a progress listener without awaiting it: a throw or a rejection is
+ * logged as a warning (`<job> onProgress threw` / `rejected`), never
+ * reaching the job.
+ */
+export function notifyProgress<T>(listener: (value: T) => void, value: T, warn: (err: unknown, message: string) => void, job: string): void {
+  try {
+    const result: unknown = listener(value);
+    // An async listener: its rejection must not become an unhandled one.
+    if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') {
+      Promise.resolve(result).catch((err: unknown) => warn(err, `${job} onProgress rejected`));
+    }
+  } catch (err) {
+    warn(err, `${job} onProgress threw`);
   }
-  const { timeoutMs, maxInFlight } = shadow as { timeoutMs?: unknown; maxInFlight?: unknown };
-  return {
-    timeoutMs: numberInRange(options.timeoutMs, 'timeoutMs', 30_000, 1, maxTimerMs),
-    secondaryTimeoutMs: numberInRange(options.secondaryTimeoutMs, 'secondaryTimeoutMs', 5_000, 1, maxTimerMs),
-    shadowTimeoutMs: numberInRange(timeoutMs, 'shadow.timeoutMs', 5_000, 1, maxTimerMs),
-    shadowMaxInFlight: numberInRange(maxInFlight, 'shadow.maxInFlight', 1_000, 1, Number.MAX_SAFE_INTEGER, true),
-  };
 }

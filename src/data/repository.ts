@@ -31,6 +31,40 @@ export interface Repository<E, K> {
    * given `compareKeys`.
    */
   keyOrder?(): Promise<KeyOrder<K> | undefined>;
+  /**
+   * Optional: a checksum of the rows in a key range, computed where the
+   * rows are (in the database), so that verify compares ranges without
+   * reading them. Two stores holding the same rows in the same key range
+   * must give the same `hash`; any difference in a row must change it.
+   * Verify uses it only when both stores have it.
+   */
+  checksum?(range: KeyRange<K>): Promise<RangeChecksum<K>>;
+}
+
+/** A range of keys in the store's order: strictly after `after`, up to and including `upTo`, at most `limit` keys. */
+export interface KeyRange<K> {
+  /** Exclusive lower bound; null from the first key. */
+  readonly after: K | null;
+  /** Inclusive upper bound; null (or absent) to the last key. */
+  readonly upTo?: K | null;
+  /** Only the first `limit` keys of the range, in key order; absent for all of them. */
+  readonly limit?: number;
+}
+
+/**
+ * The checksum of a key range. `hash` is additive: the sum over the range's
+ * rows of a wide hash of each row's canonical form (as pt-table-checksum
+ * combines its per-row CRC32s with BIT_XOR), so it does not depend on the
+ * order rows are visited in, and the checksum of a range minus that of its
+ * first part is the checksum of the rest. Verify relies on that to bisect.
+ */
+export interface RangeChecksum<K> {
+  /** Rows in the range. */
+  readonly count: number;
+  /** The sum of the rows' hashes (0n for an empty range). */
+  readonly hash: bigint;
+  /** The last key in the range, null when it is empty: the upper bound of a chunk taken with `limit`. */
+  readonly last: K | null;
 }
 
 /**

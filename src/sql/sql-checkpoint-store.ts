@@ -1,7 +1,7 @@
 import type { CheckpointStore } from '../data/checkpoint-store.js';
-import { describeValue, InvalidOptionError } from '../errors.js';
 import type { SqlQueryable, SqlTableName } from './sql-client.js';
-import { createTableOption, once, quoteTable, requireName, rowsOf, toSqlQuery } from './sql-client.js';
+import { rowsOf } from './sql-client.js';
+import { resolveSqlStore } from './sql-options.js';
 
 /** Options of sqlCheckpointStore. */
 export interface SqlCheckpointStoreOptions {
@@ -21,17 +21,12 @@ export interface SqlCheckpointStoreOptions {
  * @throws InvalidOptionError naming the bad option.
  */
 export function sqlCheckpointStore(options: SqlCheckpointStoreOptions): CheckpointStore {
-  if (typeof options !== 'object' || options === null) {
-    throw new InvalidOptionError('options', `must be an object ({ query, name }), got ${describeValue(options)}`);
-  }
-  const query = toSqlQuery(options.query);
-  const table = quoteTable(options.table ?? 'migration_glue_checkpoints');
-  const name = requireName(options.name, 'name');
-  const ready = createTableOption(options.createTable)
-    ? once(async () => {
-        await query(`CREATE TABLE IF NOT EXISTS ${table} (name text PRIMARY KEY, state jsonb NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`, []);
-      })
-    : async () => {};
+  const { query, table, name, ready } = resolveSqlStore(
+    options,
+    'sqlCheckpointStore',
+    'migration_glue_checkpoints',
+    '(name text PRIMARY KEY, state jsonb NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())',
+  );
 
   return Object.freeze({
     async load(): Promise<unknown> {

@@ -73,17 +73,3 @@ export function once(create: () => Promise<void>): () => Promise<void> {
     return ready;
   };
 }
-
-/** Checks the shared `createTable` option. */
-export function createTableOption(value: unknown): boolean {
-  if (value === undefined) return true;
-  if (typeof value !== 'boolean') throw new InvalidOptionError('createTable', `must be true or false, got ${describeValue(value)}`);
-  return value;
-}
-
-/** Checks a required non-empty string option. */
-export function requireName(value: unknown, option: string, fallback?: string): string {
-  if (value === undefined && fallback !== undefined) return fallback;
-  if (typeof value !== 'string' || value === '') throw new InvalidOptionError(option, `must be a non-empty string, got ${describeValue(value)}`);
-  return value;
-}

@@ -1,7 +1,7 @@
 import type { LoggedRepair, RepairEntry, RepairLog } from '../data/repair-log.js';
-import { describeValue, InvalidOptionError } from '../errors.js';
 import type { SqlQueryable, SqlTableName } from './sql-client.js';
-import { createTableOption, once, quoteTable, requireName, rowsOf, toSqlQuery } from './sql-client.js';
+import { rowsOf } from './sql-client.js';
+import { resolveSqlStore } from './sql-options.js';
 
 /** Options of sqlRepairLog. */
 export interface SqlRepairLogOptions {
@@ -23,20 +23,12 @@ export interface SqlRepairLogOptions {
  * @throws InvalidOptionError naming the bad option.
  */
 export function sqlRepairLog<K>(options: SqlRepairLogOptions): RepairLog<K> {
-  if (typeof options !== 'object' || options === null) {
-    throw new InvalidOptionError('options', `must be an object ({ query, name }), got ${describeValue(options)}`);
-  }
-  const query = toSqlQuery(options.query);
-  const table = quoteTable(options.table ?? 'migration_glue_repair_log');
-  const name = requireName(options.name, 'name');
-  const ready = createTableOption(options.createTable)
-    ? once(async () => {
-        await query(
-          `CREATE TABLE IF NOT EXISTS ${table} (id bigserial PRIMARY KEY, name text NOT NULL, key jsonb NOT NULL, op text NOT NULL, side text NOT NULL, at double precision NOT NULL, error text NOT NULL)`,
-          [],
-        );
-      })
-    : async () => {};
+  const { query, table, name, ready } = resolveSqlStore(
+    options,
+    'sqlRepairLog',
+    'migration_glue_repair_log',
+    '(id bigserial PRIMARY KEY, name text NOT NULL, key jsonb NOT NULL, op text NOT NULL, side text NOT NULL, at double precision NOT NULL, error text NOT NULL)',
+  );
 
   return Object.freeze({
     async append(entry: RepairEntry<K>): Promise<void> {

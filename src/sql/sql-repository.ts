@@ -1,10 +1,14 @@
 import type { CompareKeys } from '../data/keys.js';
-import type { Repository } from '../data/repository.js';
-import { describeValue, InvalidOptionError, MigrationGlueError } from '../errors.js';
-import type { SqlQuery, SqlQueryable, SqlRow, SqlTableName } from './sql-client.js';
-import { quoteIdentifier, quoteTable, rowsOf, toSqlQuery } from './sql-client.js';
+import type { KeyRange, RangeChecksum, Repository } from '../data/repository.js';
+import { z } from 'zod';
+import { InvalidOptionError, MigrationGlueError } from '../errors.js';
+import { field, option, parseOptions } from '../option-schema.js';
+import type { SqlQueryable, SqlRow, SqlTableName } from './sql-client.js';
+import { quoteIdentifier, quoteTable, rowsOf } from './sql-client.js';
+import { sqlOption } from './sql-options.js';
 import type { SqlStatements } from './sql-statements.js';
 import { buildStatements } from './sql-statements.js';
+import { combineSums } from './sql-checksum.js';
 import { readTableInfo } from './sql-table-info.js';
 
 /** Options of sqlRepository. Validated once, when the repository is made. */
@@ -47,7 +51,30 @@ export interface SqlRepository<E, K> extends Repository<E, K> {
    * the catalog on first use.
    */
   keyOrder(): Promise<CompareKeys<K> | undefined>;
+  /**
+   * The checksum of a key range, computed by the server in one statement
+   * (one index range scan): the sum of the `md5` of each row's text (a ROW
+   * of the columns in name order), the row count and the last key. Verify
+   * compares these per chunk instead of reading rows.
+   */
+  checksum(range: KeyRange<K>): Promise<RangeChecksum<K>>;
 }
+
+const schema = z.strictObject({
+  query: sqlOption.query(),
+  table: sqlOption.table(),
+  key: sqlOption.identifier('a column name'),
+  columns: field<readonly string[]>(
+    (value) => Array.isArray(value) && value.length > 0 && value.every((name) => typeof name === 'string' && name !== '' && !name.includes('\0')),
+    'a non-empty array of column names',
+  )
+    .transform((value) => Object.freeze([...value]))
+    .optional(),
+  collation: sqlOption.identifier('a collation name').optional(),
+  toRow: option.fn<(entity: unknown) => SqlRow>().optional(),
+  fromRow: option.fn<(row: SqlRow) => unknown>().optional(),
+  maxParameters: option.positiveInteger().default(65_535),
+});
 
 /**
  * A Repository over a PostgreSQL table (PGlite or a server), through any
@@ -65,24 +92,14 @@ export interface SqlRepository<E, K> extends Repository<E, K> {
  *   `query` for a session that would garble values).
  */
 export function sqlRepository<E = SqlRow, K = unknown>(options: SqlRepositoryOptions<E>): SqlRepository<E, K> {
-  if (typeof options !== 'object' || options === null) {
-    throw new InvalidOptionError('options', `must be an object ({ query, table, key }), got ${describeValue(options)}`);
-  }
-  const query: SqlQuery = toSqlQuery(options.query);
-  const table = quoteTable(options.table);
-  const keyName = requireColumn(options.key, 'key');
-  const columns = options.columns === undefined ? undefined : checkColumns(options.columns, keyName);
-  const collate = options.collation === undefined ? '' : ` COLLATE ${quoteIdentifier(options.collation, 'collation')}`;
-  const toRow = optionalFn(options.toRow, 'toRow') ?? ((entity: E) => entity as unknown as SqlRow);
-  const fromRow = optionalFn(options.fromRow, 'fromRow') ?? ((row: SqlRow) => row as unknown as E);
-  const maxParameters = options.maxParameters ?? 65_535;
-  if (!Number.isSafeInteger(maxParameters) || maxParameters < 1) {
-    throw new InvalidOptionError('maxParameters', `must be an integer of at least 1, got ${describeValue(options.maxParameters)}`);
-  }
+  const { query, table: tableName, key: keyName, columns, collation, toRow, fromRow, maxParameters } = parseOptions(schema, options, 'sqlRepository');
+  if (columns !== undefined && !columns.includes(keyName)) throw new InvalidOptionError('columns', `must include the key column ${JSON.stringify(keyName)}`);
+  const table = quoteTable(tableName);
+  const collate = collation === undefined ? '' : ` COLLATE ${quoteIdentifier(collation, 'collation')}`;
   let pending: Promise<SqlStatements> | undefined;
   // Once, on first use; a failure (table not there yet, server down) is retried by the next call.
   const statements = (): Promise<SqlStatements> =>
-    (pending ??= readTableInfo(query, table, keyName, columns, options.collation).then(
+    (pending ??= readTableInfo(query, table, keyName, columns, collation).then(
       (info) => buildStatements(info, table, collate),
       (err: unknown) => {
         pending = undefined;
@@ -102,12 +119,20 @@ export function sqlRepository<E = SqlRow, K = unknown>(options: SqlRepositoryOpt
       throw new MigrationGlueError('ERR_INVALID_KEY', `a row for ${table} has no value in its key column ${quoteIdentifier(keyName)}`);
     }
   };
-  const read = (s: SqlStatements, rows: readonly SqlRow[]): E[] => rows.map((row) => fromRow(s.readRow(row)));
+  const toRowOf = (entity: E): SqlRow => (toRow === undefined ? (entity as unknown as SqlRow) : toRow(entity));
+  const read = (s: SqlStatements, rows: readonly SqlRow[]): E[] => rows.map((row) => (fromRow === undefined ? s.readRow(row) : fromRow(s.readRow(row))) as E);
 
   return Object.freeze({
     table,
     async keyOrder(): Promise<CompareKeys<K> | undefined> {
       return (await statements()).compareKeys as CompareKeys<K> | undefined;
+    },
+    async checksum(range: KeyRange<K>): Promise<RangeChecksum<K>> {
+      const s = await statements();
+      const { sql, params } = s.checksum(range);
+      const row = rowsOf(await query(sql, params))[0] ?? {};
+      const last = row.last === null || row.last === undefined ? null : (s.readKey(row.last) as K);
+      return { count: Number(row.n), hash: combineSums(row.a, row.b), last };
     },
     async get(id: K): Promise<E | undefined> {
       const s = await statements();
@@ -115,7 +140,7 @@ export function sqlRepository<E = SqlRow, K = unknown>(options: SqlRepositoryOpt
       return rows.length === 0 ? undefined : read(s, rows)[0];
     },
     async save(entity: E): Promise<void> {
-      const row = toRow(entity);
+      const row = toRowOf(entity);
       checkKey(row);
       const s = await statements();
       const names = columnsOf([row]);
@@ -134,40 +159,17 @@ export function sqlRepository<E = SqlRow, K = unknown>(options: SqlRepositoryOpt
     },
     async bulkInsert(entities: readonly E[]): Promise<readonly K[]> {
       if (entities.length === 0) return [];
-      const rows = entities.map(toRow);
+      const rows = entities.map(toRowOf);
       for (const row of rows) checkKey(row);
       const s = await statements();
       const names = columnsOf(rows);
       const perStatement = Math.max(1, Math.floor(maxParameters / names.length));
       const inserted: K[] = [];
       for (let start = 0; start < rows.length; start += perStatement) {
-        const chunk = rows.slice(start, start + perStatement);
-        const params: unknown[] = [];
-        for (const row of chunk) s.params(row, names, params);
-        for (const row of rowsOf(await query(s.insert(names, chunk.length), params))) inserted.push(s.readKey(row[keyName]) as K);
+        const { sql, params } = s.insert(names, rows.slice(start, start + perStatement));
+        for (const row of rowsOf(await query(sql, params))) inserted.push(s.readKey(row[keyName]) as K);
       }
       return inserted;
     },
   });
-}
-
-function requireColumn(value: unknown, option: string): string {
-  if (typeof value !== 'string' || value === '') throw new InvalidOptionError(option, `must be a column name, got ${describeValue(value)}`);
-  quoteIdentifier(value, option);
-  return value;
-}
-
-function checkColumns(value: unknown, keyName: string): readonly string[] {
-  if (!Array.isArray(value) || value.length === 0) {
-    throw new InvalidOptionError('columns', `must be a non-empty array of column names, got ${describeValue(value)}`);
-  }
-  for (const column of value) requireColumn(column, 'columns');
-  if (!value.includes(keyName)) throw new InvalidOptionError('columns', `must include the key column ${JSON.stringify(keyName)}`);
-  return Object.freeze([...(value as string[])]);
-}
-
-function optionalFn<F>(value: F | undefined, option: string): F | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'function') throw new InvalidOptionError(option, `must be a function, got ${describeValue(value)}`);
-  return value;
 }

@@ -1,4 +1,7 @@
 import type { CompareKeys } from '../data/keys.js';
+import type { KeyRange } from '../data/repository.js';
+import type { ChecksumQuery } from './sql-checksum.js';
+import { checksumQuery } from './sql-checksum.js';
 import type { SqlRow } from './sql-client.js';
 import { quoteIdentifier } from './sql-client.js';
 import { keyComparator } from './sql-key-order.js';
@@ -19,12 +22,19 @@ export interface SqlStatements {
   readKey(value: unknown): unknown;
   /** `INSERT ... ON CONFLICT (key) DO UPDATE` of these columns. */
   upsert(names: readonly string[]): string;
-  /** A multi-row insert-if-absent of `count` rows of these columns, returning the keys inserted. */
-  insert(names: readonly string[], count: number): string;
+  /**
+   * A multi-row insert-if-absent of these rows, returning the keys
+   * inserted: one array parameter per column, `unnest`ed and cast to the
+   * column's type through text (parsing and planning stay small however
+   * many rows), or a VALUES list when a column is itself an array.
+   */
+  insert(names: readonly string[], rows: readonly SqlRow[]): { sql: string; params: unknown[] };
   /** The parameters of a row, in the order of `names`. */
   params(row: SqlRow, names: readonly string[], into: unknown[]): void;
   /** The order of the key column, when JS can reproduce it. */
   readonly compareKeys: CompareKeys<unknown> | undefined;
+  /** The checksum of a key range, computed by the server. */
+  checksum(range: KeyRange<unknown>): ChecksumQuery;
 }
 
 /** Builds the statements for `table` (quoted) from what the catalog said. */
@@ -67,14 +77,23 @@ export function buildStatements(info: SqlTableInfo, table: string, collate: stri
       }
       return sql;
     },
-    insert(names, count) {
+    insert(names, rows) {
       const list = names.map((name) => columnOf(name).quoted).join(', ');
-      const tuples: string[] = [];
-      for (let row = 0; row < count; row++) {
-        const slots = names.map((name, i) => placeholder(row * names.length + i + 1, columnOf(name).kind, columnOf(name).type));
-        tuples.push(`(${slots.join(', ')})`);
+      const tail = `ON CONFLICT (${key.quoted}) DO NOTHING RETURNING ${returning}`;
+      const params: unknown[] = [];
+      if (names.every((name) => columnOf(name).type !== '' && !columnOf(name).type.endsWith('[]'))) {
+        const arrays = names.map((name, i) => {
+          const column = columnOf(name);
+          params.push(rows.map((row) => asText(encode(row[name], column.kind, column.oid))));
+          return `$${i + 1}::text[]::${column.type}[]`;
+        });
+        return { sql: `INSERT INTO ${table} (${list}) SELECT * FROM unnest(${arrays.join(', ')}) ${tail}`, params };
       }
-      return `INSERT INTO ${table} (${list}) VALUES ${tuples.join(', ')} ON CONFLICT (${key.quoted}) DO NOTHING RETURNING ${returning}`;
+      const tuples = rows.map((row, r) => {
+        for (const name of names) params.push(encode(row[name], columnOf(name).kind, columnOf(name).oid));
+        return `(${names.map((name, i) => placeholder(r * names.length + i + 1, columnOf(name).kind, columnOf(name).type)).join(', ')})`;
+      });
+      return { sql: `INSERT INTO ${table} (${list}) VALUES ${tuples.join(', ')} ${tail}`, params };
     },
     params(row, names, into) {
       for (const name of names) {
@@ -83,5 +102,14 @@ export function buildStatements(info: SqlTableInfo, table: string, collate: stri
       }
     },
     compareKeys: keyComparator(info.keyOrder),
+    checksum: (range) => checksumQuery(info, table, collate, range, (value) => encode(value, key.kind, key.oid)),
   };
+}
+
+/** A parameter as the text its type's input function reads (null stays null). */
+function asText(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'string') return value;
+  // A native column given a value pg would have serialised itself.
+  return typeof value === 'object' ? String(encode(value, 'text', 0)) : String(value);
 }

@@ -1,7 +1,7 @@
 import type { TombstoneStore } from '../data/tombstone-store.js';
-import { describeValue, InvalidOptionError } from '../errors.js';
 import type { SqlQueryable, SqlTableName } from './sql-client.js';
-import { createTableOption, once, quoteTable, requireName, rowsOf, toSqlQuery } from './sql-client.js';
+import { rowsOf } from './sql-client.js';
+import { resolveSqlStore } from './sql-options.js';
 
 /** Options of sqlTombstoneStore. */
 export interface SqlTombstoneStoreOptions {
@@ -22,17 +22,12 @@ export interface SqlTombstoneStoreOptions {
  * @throws InvalidOptionError naming the bad option.
  */
 export function sqlTombstoneStore<K>(options: SqlTombstoneStoreOptions): TombstoneStore<K> {
-  if (typeof options !== 'object' || options === null) {
-    throw new InvalidOptionError('options', `must be an object ({ query, name }), got ${describeValue(options)}`);
-  }
-  const query = toSqlQuery(options.query);
-  const table = quoteTable(options.table ?? 'migration_glue_tombstones');
-  const name = requireName(options.name, 'name');
-  const ready = createTableOption(options.createTable)
-    ? once(async () => {
-        await query(`CREATE TABLE IF NOT EXISTS ${table} (name text NOT NULL, key jsonb NOT NULL, at double precision NOT NULL, PRIMARY KEY (name, key))`, []);
-      })
-    : async () => {};
+  const { query, table, name, ready } = resolveSqlStore(
+    options,
+    'sqlTombstoneStore',
+    'migration_glue_tombstones',
+    '(name text NOT NULL, key jsonb NOT NULL, at double precision NOT NULL, PRIMARY KEY (name, key))',
+  );
 
   return Object.freeze({
     async add(key: K, at: number): Promise<void> {

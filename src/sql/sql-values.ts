@@ -29,9 +29,15 @@ export function kindOf(oid: number): ValueKind {
  * byte-order mark (PGlite) cannot change it; `decode` removes it.
  */
 export function selectExpression(quoted: string, kind: ValueKind, guarded: boolean): string {
+  if (!guarded && kind === 'native') return quoted;
+  return `${valueExpression(quoted, kind, guarded)} AS ${quoted}`;
+}
+
+/** The value a column of this kind reads as, without an alias (see selectExpression). */
+export function valueExpression(quoted: string, kind: ValueKind, guarded: boolean): string {
   const value = kind === 'native' ? quoted : `${quoted}::text`;
-  if (!guarded) return kind === 'native' ? quoted : `${value} AS ${quoted}`;
-  return `CASE WHEN left(${value}, 1) IN (chr(65279), chr(1)) THEN chr(1) || ${value} ELSE ${value} END AS ${quoted}`;
+  if (!guarded) return value;
+  return `CASE WHEN left(${value}, 1) IN (chr(65279), chr(1)) THEN chr(1) || ${value} ELSE ${value} END`;
 }
 
 /** The placeholder for a value written to a column: text parameters go through the type's input function. */

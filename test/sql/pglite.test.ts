@@ -1,4 +1,5 @@
 import { PGlite } from '@electric-sql/pglite';
+import { describeSqlChecksums } from './sql-checksum-suite.js';
 import { describeSqlFidelity } from './sql-fidelity-suite.js';
 import { describeSqlAdapters } from './sql-suite.js';
 
@@ -10,3 +11,4 @@ const connect = async () => {
 
 describeSqlAdapters('PGlite', connect);
 describeSqlFidelity('PGlite', connect);
+describeSqlChecksums('PGlite', connect);

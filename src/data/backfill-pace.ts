@@ -1,0 +1,121 @@
+import { describeValue, InvalidOptionError, MigrationGlueError } from '../errors.js';
+import type { Clock } from '../observe/clock.js';
+import type { Logger } from '../observe/logger.js';
+import { maxTimerMs } from '../options.js';
+import type { ThrottleAnswer } from './backfill-options.js';
+import type { BoundedCall } from './bounded-call.js';
+import type { Sleep } from './options.js';
+import { throwIfAborted } from './options.js';
+
+/** How the batch size follows the target's write latency. */
+export interface SizerOptions {
+  readonly batchSize: number;
+  /** Undefined: the size stays `batchSize`, and nothing pauses. */
+  readonly targetBatchMs?: number | undefined;
+  readonly minBatchSize: number;
+  readonly maxBatchSize: number;
+}
+
+/** A write latency per row above this many times the run's best slows the run down (see written). */
+const slowdownThreshold = 2;
+/** The longest backoff pause, in batches of `targetBatchMs`. */
+const maxBackoffBatches = 10;
+
+/**
+ * The batch size of a backfill, adapted to a target write time as
+ * pt-online-schema-change sizes chunks to `--chunk-time`: after each batch
+ * the next size is the rows that would have taken `targetBatchMs` at this
+ * batch's rate, at most double the size, within min and max. It also backs
+ * off when the target slows down, the way gh-ost throttles on load: when a
+ * batch's write latency per row is more than twice the best seen in the
+ * run, the run pauses after it for `writeMs × (slowdown − 1)` (at most ten
+ * target batches), so a store k times slower gets about k times fewer
+ * rows per second from the copy on top of the smaller batches.
+ */
+export class BatchSizer {
+  readonly #options: SizerOptions;
+  #size: number;
+  #bestMsPerRow = Infinity;
+
+  constructor(options: SizerOptions) {
+    this.#options = options;
+    const { batchSize, targetBatchMs, minBatchSize, maxBatchSize } = options;
+    this.#size = targetBatchMs === undefined ? batchSize : Math.min(maxBatchSize, Math.max(minBatchSize, batchSize));
+  }
+
+  /** Rows to read for the next batch. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Takes a written batch into account; returns how long to pause before the next one, in ms (0: none). */
+  written(rows: number, writeMs: number): number {
+    const target = this.#options.targetBatchMs;
+    if (target === undefined || rows === 0) return 0;
+    const msPerRow = Math.max(writeMs, 0) / rows;
+    // Only a batch at least as large as the size asked for says anything about the rate (the last one may be short).
+    if (rows >= this.#size) {
+      const ideal = msPerRow > 0 ? target / msPerRow : Infinity;
+      this.#size = clamp(Math.round(Math.min(ideal, this.#size * 2)), this.#options.minBatchSize, this.#options.maxBatchSize);
+    }
+    if (msPerRow <= 0) return 0;
+    this.#bestMsPerRow = Math.min(this.#bestMsPerRow, msPerRow);
+    const slowdown = msPerRow / this.#bestMsPerRow;
+    return slowdown > slowdownThreshold ? Math.min(writeMs * (slowdown - 1), target * maxBackoffBatches) : 0;
+  }
+
+  /** A write timed out: halves the size; false when it was already the smallest (the run must fail). */
+  timedOut(): boolean {
+    if (this.#options.targetBatchMs === undefined || this.#size <= this.#options.minBatchSize) return false;
+    this.#size = Math.max(this.#options.minBatchSize, Math.floor(this.#size / 2));
+    return true;
+  }
+}
+
+function clamp(value: number, min: number, max: number): number {
+  return Math.min(max, Math.max(min, value));
+}
+
+/** True for a write that failed by running out of time: our ERR_TIMEOUT, or PostgreSQL's statement or lock timeout (57014, 55P03). */
+export function isTimeout(error: unknown): boolean {
+  if (MigrationGlueError.is(error) && (error as MigrationGlueError).code === 'ERR_TIMEOUT') return true;
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  return code === '57014' || code === '55P03';
+}
+
+/** Asks `throttle` until it says go on, waiting as it answers. @throws InvalidOptionError (`throttle`) on an answer it cannot read. */
+export async function waitForThrottle(
+  throttle: () => ThrottleAnswer | Promise<ThrottleAnswer>,
+  delayMs: number,
+  sleep: Sleep,
+  signal: AbortSignal | undefined,
+  call: BoundedCall,
+): Promise<void> {
+  for (;;) {
+    const answer: unknown = await call('throttle', throttle);
+    const wait = answer === true ? delayMs : answer === false ? 0 : answer;
+    if (typeof wait !== 'number' || !Number.isFinite(wait) || wait > maxTimerMs) {
+      throw new InvalidOptionError('throttle', `must answer true, false or a number of ms up to ${maxTimerMs}, answered ${describeValue(answer)}`);
+    }
+    if (wait <= 0) return;
+    await sleep(wait, signal);
+    throwIfAborted(signal, 'backfill');
+  }
+}
+
+/**
+ * Sleeps `ms`, then warns when the pause overran badly: the event loop was
+ * blocked (a loop that awaits without yielding, or synchronous work), which
+ * also stalls every timer the application has.
+ */
+export async function pause(sleep: Sleep, ms: number, signal: AbortSignal | undefined, clock: Clock, logger: Logger): Promise<void> {
+  const before = clock.now();
+  await sleep(Math.min(ms, maxTimerMs), signal);
+  const slept = clock.now() - before;
+  if (slept > ms + Math.max(1000, ms)) {
+    logger.warn(
+      { expectedMs: Math.round(ms), sleptMs: Math.round(slept) },
+      'backfill: a pause overran; the event loop was blocked (a loop that awaits without yielding starves timers: yield with setImmediate)',
+    );
+  }
+}
