@@ -272,11 +272,18 @@ await say(`data      writes move to prices_v2 first (v1 kept current for rollbac
 await say('phase 5   cleanup: drop the glue, write to prices_v2 only, decommission v1 (docs/cleanup.md)');
 
 const stats = glue.stats();
-console.log(`\n${renderChecklist(journal, { oldSystem: 'pricing v1', newSystem: 'pricing v2', owner: 'pricing team' })}`);
+console.log(`\n${renderChecklist(journal, { name: 'pricing', oldSystem: 'pricing v1', newSystem: 'pricing v2', owner: 'pricing team' })}`);
 const out = path.resolve(values.out);
 fs.writeFileSync(out, renderReport(journal, stats, { oldSystem: 'pricing v1', newSystem: 'pricing v2', owner: 'pricing team', criteria: guard.criteria }));
 if (values.journal !== undefined) fs.writeFileSync(path.resolve(values.journal), `${journal.entries().map((e) => JSON.stringify(e)).join('\n')}\n`);
 console.log(`report written to ${path.relative(process.cwd(), out) || out}`);
+// In production the config (and the ramp's state) live in a shared store; these steer it from any shell.
+const storeUrl = 'file:pricing-config.json'; // or redis://host:6379?key=pricing:config
+console.log(`
+Run it from a shell (no approval or rollback code needed), with the store in a file or Redis:
+  npx migration-glue status --store ${storeUrl}
+  npx migration-glue approve --store ${storeUrl} --comment "shadow clean for a day"
+  npx migration-glue rollback --store ${storeUrl} --reason "p95 doubled"`);
 await glue.close();
 await db.close();
 

@@ -1,51 +1,101 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import { parseArgs } from 'node:util';
-import { parseMigrationConfig } from '../config/migration-config.js';
-import { phaseOf } from '../core/routing.js';
-import { renderChecklist } from '../rollout/checklist.js';
-import type { JournalEntry } from '../rollout/journal.js';
-import { parseJournal } from '../rollout/journal.js';
-import { renderReport } from '../rollout/report.js';
+import { createRequire } from 'node:module';
+import type { CliIo, Command } from './cli-args.js';
+import { UsageError, messageOf } from './cli-args.js';
+import { checklist, checklistUsage, report, reportUsage } from './journal-commands.js';
+import { approve, pause, resume, rollback, set, status, usageOf } from './operator-commands.js';
+import { StoreUrlError } from './store-url.js';
+import { watch, watchUsage } from './watch-command.js';
 
-/** Where the CLI writes; injectable so tests can run it in process. */
-export interface CliIo {
-  readonly out: (text: string) => void;
-  readonly err: (text: string) => void;
-  readonly cwd: string;
-}
+export type { CliIo } from './cli-args.js';
 
 const usage = `Usage: migration-glue <command> [options]
 
-Commands:
-  checklist <journal.jsonl>                  print the migration checklist (Markdown)
-  report <journal.jsonl> [-o report.html]    write the HTML report (default: report.html)
-  status <config.json>                       show the config in force and its phase
+Steer a migration (each takes --store URL: file:PATH or
+redis://host:port?key=KEY; default $MIGRATION_GLUE_STORE):
+  rollback --reason TEXT        every call to old, now (never refused)
+  status [--json]               phase, percentage, ramp, blocks, fleet figures
+  approve [--comment TEXT]      approve the step the ramp waits for
+  pause | resume                hold the ramp / let it go on (resume after a rollback: shadow)
+  set shadow|canary N|full|preparation   a manual move
+  watch                         a live view, redrawn on every change
+  dashboard [--port N]          a live web page with the same controls
+
+Read the journal:
+  checklist <journal.jsonl>     the migration checklist (Markdown)
+  report <journal.jsonl> [-o report.html]   the HTML report
+
+Move data:
+  backfill, verify              see migration-glue backfill --help
 
 Options:
-  -o, --output <file>                        where report writes the HTML
-  -h, --help                                 show this help
+  -h, --help                    help (also per command: migration-glue status --help)
+  --version                     the version
 
 Exit codes: 0 done, 1 failed, 2 usage mistake.`;
 
-/** A mistake in the command line: exit 2, with the usage. */
-class UsageError extends Error {}
+// Commands other modules implement, loaded when called: the CLI starts fast and reads no more than it runs.
+const dashboard: Command = async (args, io) => {
+  const { dashboardCommand } = await import('../dashboard/command.js');
+  return dashboardCommand(args, io, io.signal === undefined ? {} : { signal: io.signal });
+};
 
-type Command = (args: readonly string[], io: CliIo) => number;
+const backfill: Command = async (args, io) => (await import('./data-commands.js')).backfillCommand(args, io);
+const verify: Command = async (args, io) => (await import('./data-commands.js')).verifyCommand(args, io);
 
-const commands: Readonly<Record<string, Command>> = { checklist, report, status };
+const commands: Readonly<Record<string, Command>> = {
+  status,
+  set,
+  approve,
+  pause,
+  resume,
+  rollback,
+  watch,
+  checklist,
+  report,
+  dashboard,
+  backfill,
+  verify,
+};
+
+const usages: Readonly<Record<string, string>> = {
+  checklist: checklistUsage,
+  report: reportUsage,
+  watch: watchUsage,
+};
+
+/** The package's version, from its package.json. */
+function version(): string {
+  try {
+    const require = createRequire(import.meta.url);
+    for (const candidate of ['../../package.json', '../package.json']) {
+      try {
+        const pkg = require(candidate) as { name?: string; version?: string };
+        if (pkg.name === 'migration-glue' && typeof pkg.version === 'string') return pkg.version;
+      } catch {
+        // try the next layout (source or built)
+      }
+    }
+  } catch {
+    // no require in this environment
+  }
+  return 'unknown';
+}
 
 /**
  * Runs the CLI with `args` (without node and the script); resolves with the
- * exit code: 0 done, 1 failed (a missing or malformed file, with a one-line
- * reason), 2 a usage mistake (unknown command or option, a missing value).
- * Never throws and never prints a stack trace.
+ * exit code: 0 done, 1 failed (a missing or malformed file, a store that
+ * cannot be reached, with a one-line reason), 2 a usage mistake (unknown
+ * command or option, a missing value). Never throws and never prints a stack trace.
  */
 export async function runCli(args: readonly string[], io: CliIo): Promise<number> {
   try {
     const [command, ...rest] = Array.isArray(args) ? args.map(String) : [];
     if (command === '-h' || command === '--help' || command === 'help') {
       io.out(usage);
+      return 0;
+    }
+    if (command === '--version' || command === '-v') {
+      io.out(version());
       return 0;
     }
     if (command === undefined) {
@@ -58,10 +108,11 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
       return 2;
     }
     try {
-      return run(rest, io);
+      return await run(rest, io);
     } catch (err) {
-      if (err instanceof UsageError) {
-        io.err(`migration-glue ${command}: ${err.message}\n\n${usage}`);
+      if (err instanceof UsageError || err instanceof StoreUrlError) {
+        const own = usages[command] ?? usageOf(command);
+        io.err(`migration-glue ${command}: ${err.message}\n\n${own}`);
         return 2;
       }
       io.err(`migration-glue: ${messageOf(err)}`);
@@ -75,111 +126,5 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
       // nowhere left to write
     }
     return 1;
-  }
-}
-
-/** Parses a command's arguments with node:util's parseArgs; a bad one is a UsageError. */
-function parse(args: readonly string[], form: string, withOutput = false) {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...args],
-      options: {
-        help: { type: 'boolean', short: 'h' },
-        ...(withOutput ? { output: { type: 'string', short: 'o' } } : {}),
-      },
-      allowPositionals: true,
-      strict: true,
-    });
-  } catch (err) {
-    throw new UsageError(messageOf(err));
-  }
-  const values = parsed.values as { help?: boolean; output?: string };
-  if (values.help === true) return { help: true as const };
-  if (parsed.positionals.length !== 1) throw new UsageError(`expected: migration-glue ${form}`);
-  const file = parsed.positionals[0] as string;
-  if (file === '') throw new UsageError(`expected: migration-glue ${form}`);
-  if (values.output === '') throw new UsageError('--output needs a file name');
-  return { help: false as const, file, output: values.output };
-}
-
-function checklist(args: readonly string[], io: CliIo): number {
-  const parsed = parse(args, 'checklist <journal.jsonl>');
-  if (parsed.help) return help(io);
-  io.out(renderChecklist(readJournal(parsed.file, io)));
-  return 0;
-}
-
-function report(args: readonly string[], io: CliIo): number {
-  const parsed = parse(args, 'report <journal.jsonl> [-o report.html]', true);
-  if (parsed.help) return help(io);
-  const output = parsed.output ?? 'report.html';
-  const html = renderReport(readJournal(parsed.file, io));
-  try {
-    fs.writeFileSync(path.resolve(io.cwd, output), html);
-  } catch (err) {
-    throw new Error(`cannot write ${output}: ${messageOf(err)}`, { cause: err });
-  }
-  io.out(`report written to ${output}`);
-  return 0;
-}
-
-function status(args: readonly string[], io: CliIo): number {
-  const parsed = parse(args, 'status <config.json>');
-  if (parsed.help) return help(io);
-  const file = parsed.file;
-  const text = readText(file, io, 'config file');
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw new Error(`${file} is not valid JSON: ${messageOf(err)}`, { cause: err });
-  }
-  const config = parseMigrationConfig(value);
-  const phase = phaseOf(config);
-  io.out(
-    [
-      `phase: ${phase}`,
-      `new system: ${config.newSystemEnabled ? 'enabled' : 'disabled'}, ${config.newSystemPercentage} % of keys${config.shadowMode ? ' (shadowed, old serves)' : ''}`,
-      `fallback to old: ${config.fallbackEnabled ? 'on' : 'off'}`,
-    ].join('\n'),
-  );
-  return 0;
-}
-
-function help(io: CliIo): number {
-  io.out(usage);
-  return 0;
-}
-
-function readText(file: string, io: CliIo, what: string): string {
-  const full = path.resolve(io.cwd, file);
-  try {
-    return fs.readFileSync(full, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') throw new Error(`${what} not found: ${file}`, { cause: err });
-    throw new Error(`cannot read ${what} ${file}: ${messageOf(err)}`, { cause: err });
-  }
-}
-
-function readJournal(file: string, io: CliIo): JournalEntry[] {
-  const text = readText(file, io, 'journal');
-  let entries: JournalEntry[];
-  try {
-    entries = parseJournal(text);
-  } catch (err) {
-    throw new Error(`${file}: ${messageOf(err)}`, { cause: err });
-  }
-  if (entries.length === 0) throw new Error(`${file} holds no journal entries`);
-  return entries;
-}
-
-/** An error's message on one line, never its stack; never throws. */
-function messageOf(err: unknown): string {
-  try {
-    const message = err instanceof Error ? String(err.message) : String(err);
-    return message.replace(/\s*\n\s*/g, ' ').slice(0, 1_000);
-  } catch {
-    return 'an unreadable error';
   }
 }

@@ -1,9 +1,12 @@
+import { randomBytes } from 'node:crypto';
 import type { BigIntStats } from 'node:fs';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { ConfigIssue, MigrationConfig } from './migration-config.js';
 import { MigrationConfigError, parseMigrationConfig } from './migration-config.js';
+import type { RampState } from './ramp-state.js';
+import { parseRampState } from './ramp-state.js';
 
 // Reading and locating the JSON file behind a FileConfigStore: no state, no watching.
 
@@ -12,7 +15,7 @@ export const maxConfigFileBytes = 1024 * 1024;
 
 /** What a read of the config file found. `signature` identifies the file version read (inode, size, mtime). */
 export type ConfigFileRead =
-  | { readonly kind: 'ok'; readonly config: MigrationConfig; readonly signature: string; readonly mode: number }
+  | { readonly kind: 'ok'; readonly config: MigrationConfig; readonly ramp: RampState | undefined; readonly signature: string; readonly mode: number }
   | { readonly kind: 'missing' }
   | { readonly kind: 'invalid'; readonly problem: string; readonly signature: string; readonly mode: number; readonly error: MigrationConfigError };
 
@@ -64,7 +67,9 @@ function judge(file: string, stats: BigIntStats, read: (length: number) => Buffe
     return invalid(`json:${text}`, [{ path: '(root)', message: `is not valid JSON: ${reason}` }]);
   }
   try {
-    return { kind: 'ok', config: parseMigrationConfig(value), signature, mode };
+    // The ramp state rides beside the four fields; a bad one is dropped, never blocking the config.
+    const ramp = typeof value === 'object' && value !== null && 'ramp' in value ? parseRampState((value as { ramp: unknown }).ramp) : undefined;
+    return { kind: 'ok', config: parseMigrationConfig(value), ramp, signature, mode };
   } catch (err) {
     if (!(err instanceof MigrationConfigError)) throw err;
     return invalid(`config:${text}`, err.issues);
@@ -147,5 +152,66 @@ export function resolveWriteTarget(file: string): string {
     return path.join(fs.realpathSync(path.dirname(current)), path.basename(current));
   } catch {
     return current;
+  }
+}
+
+/** The file's text: the config's four fields, and the ramp state beside them when there is one. */
+export function serializeConfigFile(config: MigrationConfig, ramp: RampState | undefined): string {
+  return `${JSON.stringify(ramp === undefined ? config : { ...config, ramp }, null, 2)}\n`;
+}
+
+/**
+ * Writes the first config without clobbering a file another process created
+ * meanwhile (that file is read and returned instead).
+ * @throws MigrationConfigError when the file another process created is invalid; the fs error.
+ */
+export function createConfigFileSync(file: string, config: MigrationConfig): { config: MigrationConfig; ramp: RampState | undefined; signature: string | undefined } {
+  const target = resolveWriteTarget(file);
+  const dir = path.dirname(target);
+  fs.mkdirSync(dir, { recursive: true });
+  const temp = path.join(dir, `${path.basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    const fd = fs.openSync(temp, 'wx');
+    let signature: string;
+    try {
+      fs.writeFileSync(fd, serializeConfigFile(config, undefined));
+      fs.fsyncSync(fd);
+      signature = signatureOf(fs.fstatSync(fd, { bigint: true }));
+    } finally {
+      fs.closeSync(fd);
+    }
+    try {
+      // link fails with EEXIST where rename would overwrite: the first creator wins.
+      fs.linkSync(temp, target);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'EEXIST') {
+        fs.renameSync(temp, target);
+      } else {
+        const read = readConfigFileSync(file);
+        if (read.kind === 'invalid') throw read.error;
+        if (read.kind === 'ok') return { config: read.config, ramp: read.ramp, signature: read.signature };
+        fs.renameSync(temp, target);
+      }
+    }
+    fsyncDirSync(dir);
+    // A hard link shares the inode, so the signature read back is the one written.
+    return { config, ramp: undefined, signature };
+  } finally {
+    fs.rmSync(temp, { force: true });
+  }
+}
+
+// A rename is durable only once its directory entry is; some platforms cannot fsync a directory.
+function fsyncDirSync(dir: string): void {
+  try {
+    const fd = fs.openSync(dir, 'r');
+    try {
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    // best effort
   }
 }

@@ -1,12 +1,13 @@
-import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidOptionError } from '../errors.js';
+import { parseOptions } from '../option-schema.js';
 import type { Logger } from '../observe/logger.js';
 import { writeFileAtomic } from '../atomic-file.js';
 import type { ConfigStore } from './config-provider.js';
+import type { FileConfigStoreOptions, FileSaveOptions } from './file-store-options.js';
+import { fileStoreOptionsSchema } from './file-store-options.js';
 import type { ConfigFileRead } from './config-file.js';
-import { readConfigFile, readConfigFileSync, resolveWriteTarget, signatureOf } from './config-file.js';
+import { createConfigFileSync, readConfigFile, readConfigFileSync, resolveWriteTarget, serializeConfigFile, signatureOf } from './config-file.js';
 import { ConfigConflictError, undoesUnseenRollback } from './config-conflict.js';
 import { acquireFileLock } from './file-lock.js';
 import { FileWatch } from './file-watch.js';
@@ -14,73 +15,15 @@ import { notifyListeners } from './in-memory-config-store.js';
 import type { MigrationConfig } from './migration-config.js';
 import { MigrationConfigError, isRolledBack, parseMigrationConfig, sameConfig } from './migration-config.js';
 import { phases } from './phases.js';
-import { describeSafely, readStoreOptions, requireListener, resolveStoreLogger } from './store-options.js';
+import type { RampChange, RampState, RampStateStore } from './ramp-state.js';
+import { emptyRampState, nextRevision, notifyRampListeners, parseRampState, rollbackFlag, sameRampState } from './ramp-state.js';
+import { describeSafely, requireListener, resolveStoreLogger } from './store-options.js';
 
-/** Options of FileConfigStore. */
-export interface FileConfigStoreOptions {
-  /**
-   * The JSON file holding the config. Relative paths resolve against the
-   * working directory. It may be a symlink (a Kubernetes ConfigMap mount):
-   * reads follow it, saves replace the file it points to and keep the link. Required.
-   */
-  readonly path: string;
-  /**
-   * Written (atomically) when the file does not exist yet; ignored otherwise.
-   * @default phases.preparation()
-   */
-  readonly initial?: MigrationConfig;
-  /**
-   * Receives config changes picked up from the file, refused edits and a deleted file.
-   * @default silentLogger
-   */
-  readonly logger?: Logger;
-  /**
-   * Watch the file, so that a change saved by another process (or by hand) is picked up.
-   * @default true
-   */
-  readonly watch?: boolean;
-  /**
-   * How long the file must stay quiet before it is re-read, in milliseconds; at least 0.
-   * @default 20
-   */
-  readonly debounceMs?: number;
-  /**
-   * How often the file is also checked with a stat, in milliseconds, at least 1: the
-   * fallback for fs events that never come (network filesystems, a directory
-   * deleted and recreated). Only while watching.
-   * @default 1000
-   */
-  readonly pollIntervalMs?: number;
-  /**
-   * How long a save waits for another process's save to the same file to finish, in
-   * milliseconds, at least 1; then it rejects with `ERR_TIMEOUT`. A lock left by a
-   * process that died is broken after 5 s (at once when that process ran on this host).
-   * @default 10000
-   */
-  readonly lockTimeoutMs?: number;
-}
-
-/** Options of one FileConfigStore `save`. */
-export interface FileSaveOptions {
-  /**
-   * Replace the file even when it holds no valid config (a botched hand edit). Without it,
-   * only a rollback replaces an invalid file; any other save rejects with `ERR_INVALID_CONFIG`.
-   * @default false
-   */
-  readonly overwriteInvalid?: boolean;
-}
+export type { FileConfigStoreOptions, FileSaveOptions } from './file-store-options.js';
 
 type Listener = (config: MigrationConfig) => void;
 
 const noop = (): void => {};
-
-function msOption(value: unknown, option: string, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
-    throw new InvalidOptionError(option, `must be a finite number of milliseconds, at least ${min}, got ${describeSafely(value)}`);
-  }
-  return value;
-}
 
 /**
  * A ConfigStore kept in a JSON file, shared by every process on the machine
@@ -96,13 +39,16 @@ function msOption(value: unknown, option: string, fallback: number, min: number)
  * directory watches and a periodic stat; an edit that does not parse is
  * refused and logged, and the last good config keeps serving.
  */
-export class FileConfigStore implements ConfigStore {
+export class FileConfigStore implements ConfigStore, RampStateStore {
   readonly #file: string;
   readonly #logger: Logger;
   readonly #debounceMs: number;
   readonly #lockTimeoutMs: number;
   readonly #listeners = new Set<Listener>();
+  readonly #rampListeners = new Set<(ramp: RampState) => void>();
   #config: MigrationConfig;
+  // The ramp state stored in the file beside the config; undefined while the file holds none.
+  #ramp: RampState | undefined;
   // Which version of the file `#config` came from: a save compares it with the file it finds.
   #signature: string | undefined;
   #queue: Promise<void> = Promise.resolve();
@@ -122,18 +68,11 @@ export class FileConfigStore implements ConfigStore {
     if (typeof given !== 'object' || (given as unknown) === null) {
       throw new InvalidOptionError('path', `is required (the config file), got options ${describeSafely(given)}`);
     }
-    const options = readStoreOptions<FileConfigStoreOptions>(given, 'the FileConfigStore options');
-    const file: unknown = options.path;
-    if (typeof file !== 'string' || file.length === 0 || file.includes('\0')) {
-      throw new InvalidOptionError('path', `must be a non-empty string (the config file), got ${describeSafely(file)}`);
-    }
-    this.#debounceMs = msOption(options.debounceMs, 'debounceMs', 20, 0);
-    const pollIntervalMs = msOption(options.pollIntervalMs, 'pollIntervalMs', 1000, 1);
-    this.#lockTimeoutMs = msOption(options.lockTimeoutMs, 'lockTimeoutMs', 10_000, 1);
-    const watch: unknown = options.watch ?? true;
-    if (typeof watch !== 'boolean') {
-      throw new InvalidOptionError('watch', `must be true or false, got ${describeSafely(watch)}`);
-    }
+    const options = parseOptions(fileStoreOptionsSchema, given, 'FileConfigStore');
+    this.#debounceMs = options.debounceMs;
+    this.#lockTimeoutMs = options.lockTimeoutMs;
+    const { pollIntervalMs, watch } = options;
+    const file = options.path;
     this.#file = path.resolve(file);
     this.#logger = resolveStoreLogger(options.logger);
 
@@ -142,8 +81,12 @@ export class FileConfigStore implements ConfigStore {
     if (read.kind === 'ok') {
       this.#config = read.config;
       this.#signature = read.signature;
+      this.#ramp = read.ramp;
     } else {
-      [this.#config, this.#signature] = this.#createSync(parseMigrationConfig(options.initial ?? phases.preparation()));
+      const created = createConfigFileSync(this.#file, parseMigrationConfig(options.initial ?? phases.preparation()));
+      this.#config = created.config;
+      this.#signature = created.signature;
+      this.#ramp = created.ramp;
     }
     if (watch) {
       this.#watch = new FileWatch({
@@ -205,6 +148,38 @@ export class FileConfigStore implements ConfigStore {
     return this.#enqueue(() => this.#write(parsed, seen, overwriteInvalid));
   }
 
+  /** The ramp state stored in the file (emptyRampState() while it holds none). */
+  rampState(): RampState {
+    return this.#ramp ?? emptyRampState();
+  }
+
+  /** True when the config in force came from a rollback (known once the file holds a ramp state). */
+  rolledBack(): boolean {
+    return this.#ramp?.rolledBack === true;
+  }
+
+  /**
+   * Holding the file's lock, re-reads the file, applies `change` to its ramp
+   * state and config and replaces the file atomically; see RampStateStore.
+   * @throws MigrationConfigError when the file holds no valid config and the change is not a rollback,
+   *   or when `change` returns a bad config or ramp state.
+   */
+  updateRamp(change: (ramp: RampState, config: MigrationConfig) => RampChange | undefined): Promise<RampState> {
+    return this.#enqueue(async () => {
+      await this.#write(undefined, this.#signature, false, change);
+    }).then(() => this.rampState());
+  }
+
+  /** Calls `listener` after each change of the ramp state, saved here or picked up from the file; returns a function that stops it. */
+  subscribeRamp(listener: (ramp: RampState) => void): () => void {
+    requireListener(listener);
+    if (this.#closed) return noop;
+    this.#rampListeners.add(listener);
+    return () => {
+      this.#rampListeners.delete(listener);
+    };
+  }
+
   /**
    * Stops watching the file and drops every listener. Idempotent. A save in
    * flight completes; `current()` and `save()` keep working, notifying no one.
@@ -217,6 +192,7 @@ export class FileConfigStore implements ConfigStore {
     this.#watch?.close();
     this.#watch = undefined;
     this.#listeners.clear();
+    this.#rampListeners.clear();
   }
 
   #enqueue(task: () => Promise<void>): Promise<void> {
@@ -225,14 +201,38 @@ export class FileConfigStore implements ConfigStore {
     return run;
   }
 
-  async #write(config: MigrationConfig, seen: string | undefined, overwriteInvalid: boolean): Promise<void> {
+  async #write(
+    given: MigrationConfig | undefined,
+    seen: string | undefined,
+    overwriteInvalid: boolean,
+    change?: (ramp: RampState, config: MigrationConfig) => RampChange | undefined,
+  ): Promise<void> {
     const target = resolveWriteTarget(this.#file);
     const release = await acquireFileLock(`${target}.lock`, this.#lockTimeoutMs);
+    let config: MigrationConfig;
+    let ramp: RampState | undefined;
+    const before = this.#config;
     try {
       const found = await readConfigFile(target);
+      const base = found.kind === 'ok' ? found.config : this.#config;
+      const foundRamp = found.kind === 'ok' ? found.ramp : undefined;
+      if (change === undefined) {
+        config = given as MigrationConfig;
+        ramp = foundRamp === undefined ? undefined : { ...foundRamp, rolledBack: rollbackFlag(config, base, foundRamp.rolledBack === true) };
+      } else {
+        const result = change(foundRamp ?? emptyRampState(), base);
+        if (result === undefined) {
+          if (found.kind === 'ok') this.#serve(found.config, found.signature, found.ramp);
+          return;
+        }
+        config = result.config === undefined ? base : parseMigrationConfig(result.config);
+        const next = parseRampState(nextRevision(result.ramp, foundRamp ?? emptyRampState()));
+        if (next === undefined) throw new TypeError('[migration-glue] updateRamp: the change returned an invalid ramp state');
+        ramp = { ...next, rolledBack: result.config === undefined || result.ramp.rolledBack !== undefined ? next.rolledBack : rollbackFlag(config, base, foundRamp?.rolledBack === true) };
+      }
       const rollback = isRolledBack(config);
-      if (found.kind === 'ok' && undoesUnseenRollback(config, found.config, found.signature !== seen)) {
-        this.#serve(found.config, found.signature);
+      if (found.kind === 'ok' && undoesUnseenRollback(config, found.config, change === undefined && found.signature !== seen)) {
+        this.#serve(found.config, found.signature, found.ramp);
         throw new ConfigConflictError(
           `config not saved to ${this.#file}: it was rolled back after this save was decided, and stays rolled back; this store now serves the rollback, decide again from it`,
         );
@@ -245,63 +245,35 @@ export class FileConfigStore implements ConfigStore {
         }
         this.#logger.warn({ path: this.#file, issues: found.error.issues, config }, 'config file held no valid config; replaced by this save');
       }
-      const stats = await writeFileAtomic(target, serialize(config), found.kind === 'missing' ? {} : { mode: found.mode });
+      const stats = await writeFileAtomic(target, serializeConfigFile(config, ramp), found.kind === 'missing' ? {} : { mode: found.mode });
       this.#signature = signatureOf(stats);
     } finally {
       await release();
     }
     this.#config = config;
     this.#lastProblem = undefined;
-    notifyListeners([...this.#listeners], config, this.#logger);
+    const rampChanged = ramp !== undefined && (this.#ramp === undefined || !sameRampState(ramp, this.#ramp));
+    this.#ramp = ramp;
+    if (change === undefined || !sameConfig(before, config)) notifyListeners([...this.#listeners], config, this.#logger);
+    if (rampChanged) this.#notifyRamp(ramp as RampState);
+  }
+
+  #notifyRamp(ramp: RampState): void {
+    notifyRampListeners(this.#rampListeners, ramp, (err) => this.#logger.warn({ err }, 'ramp listener threw'));
   }
 
   /** Serves a config read from the file; notifies when it differs. */
-  #serve(config: MigrationConfig, signature: string): void {
+  #serve(config: MigrationConfig, signature: string, ramp: RampState | undefined): void {
     this.#signature = signature;
     this.#lastProblem = undefined;
+    const rampChanged = ramp !== undefined && (this.#ramp === undefined || !sameRampState(ramp, this.#ramp));
+    this.#ramp = ramp;
+    if (rampChanged) this.#notifyRamp(ramp as RampState);
     if (sameConfig(config, this.#config)) return;
     const before = this.#config;
     this.#config = config;
     this.#logger.info({ path: this.#file, before, after: config }, 'config changed in file');
     notifyListeners([...this.#listeners], config, this.#logger);
-  }
-
-  /** Writes the first config without clobbering a file another process created meanwhile. */
-  #createSync(config: MigrationConfig): [MigrationConfig, string | undefined] {
-    const target = resolveWriteTarget(this.#file);
-    const dir = path.dirname(target);
-    fs.mkdirSync(dir, { recursive: true });
-    const temp = path.join(dir, `${path.basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-    try {
-      const fd = fs.openSync(temp, 'wx');
-      let signature: string;
-      try {
-        fs.writeFileSync(fd, serialize(config));
-        fs.fsyncSync(fd);
-        signature = signatureOf(fs.fstatSync(fd, { bigint: true }));
-      } finally {
-        fs.closeSync(fd);
-      }
-      try {
-        // link fails with EEXIST where rename would overwrite: the first creator wins.
-        fs.linkSync(temp, target);
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code !== 'EEXIST') {
-          fs.renameSync(temp, target);
-        } else {
-          const read = readConfigFileSync(this.#file);
-          if (read.kind === 'invalid') throw read.error;
-          if (read.kind === 'ok') return [read.config, read.signature];
-          fs.renameSync(temp, target);
-        }
-      }
-      fsyncDirSync(dir);
-      // A hard link shares the inode, so the signature read back is the one written.
-      return [config, signature];
-    } finally {
-      fs.rmSync(temp, { force: true });
-    }
   }
 
   #scheduleReload(): void {
@@ -342,30 +314,12 @@ export class FileConfigStore implements ConfigStore {
       );
       return;
     }
-    this.#serve(read.config, read.signature);
+    this.#serve(read.config, read.signature, read.ramp);
   }
 
   #refuse(problem: string, log: () => void): void {
     if (problem === this.#lastProblem) return;
     this.#lastProblem = problem;
     log();
-  }
-}
-
-function serialize(config: MigrationConfig): string {
-  return `${JSON.stringify(config, null, 2)}\n`;
-}
-
-// A rename is durable only once its directory entry is; some platforms cannot fsync a directory.
-function fsyncDirSync(dir: string): void {
-  try {
-    const fd = fs.openSync(dir, 'r');
-    try {
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch {
-    // best effort
   }
 }

@@ -5,6 +5,8 @@ import { ConfigConflictError, undoesUnseenRollback } from './config-conflict.js'
 import type { MigrationConfig } from './migration-config.js';
 import { parseMigrationConfig, sameConfig } from './migration-config.js';
 import { phases } from './phases.js';
+import type { RampChange, RampState, RampStateStore } from './ramp-state.js';
+import { emptyRampState, nextRevision, notifyRampListeners, parseRampState, rollbackFlag } from './ramp-state.js';
 import { readStoreOptions, requireListener, resolveStoreLogger } from './store-options.js';
 
 /** Calls each listener with `config`; a listener that throws is logged and skipped. */
@@ -41,8 +43,11 @@ export interface InMemoryConfigStoreOptions {
  * in force when it was called: a save that would undo a rollback queued
  * before it (one its caller had not seen) rejects with `ERR_CONFLICT`.
  */
-export class InMemoryConfigStore implements ConfigStore {
+export class InMemoryConfigStore implements ConfigStore, RampStateStore {
   #config: MigrationConfig;
+  #ramp: RampState = emptyRampState();
+  #rolledBack = false;
+  readonly #rampListeners = new Set<(ramp: RampState) => void>();
   // +1 per change, so a save can tell whether the config in force is newer than the view it was decided from.
   #version = 0;
   #queue: Promise<void> = Promise.resolve();
@@ -96,10 +101,52 @@ export class InMemoryConfigStore implements ConfigStore {
     return run;
   }
 
+  /** The ramp state kept with the config. */
+  rampState(): RampState {
+    return this.#ramp;
+  }
+
+  /** True when the config in force came from a rollback. */
+  rolledBack(): boolean {
+    return this.#rolledBack;
+  }
+
+  /**
+   * Applies `change` to the ramp state and config in force, after the saves
+   * called before it; see RampStateStore.
+   * @throws MigrationConfigError when `change` returns a bad config or ramp state.
+   */
+  updateRamp(change: (ramp: RampState, config: MigrationConfig) => RampChange | undefined): Promise<RampState> {
+    const run = this.#queue.then(() => {
+      const result = change(this.#ramp, this.#config);
+      if (result === undefined) return this.#ramp;
+      const ramp = parseRampState(nextRevision(result.ramp, this.#ramp));
+      if (ramp === undefined) throw new TypeError('[migration-glue] updateRamp: the change returned an invalid ramp state');
+      this.#ramp = ramp;
+      if (result.config !== undefined) this.#apply(parseMigrationConfig(result.config), this.#version);
+      if (result.ramp.rolledBack !== undefined) this.#rolledBack = result.ramp.rolledBack;
+      notifyRampListeners(this.#rampListeners, ramp, (err) => this.#logger.warn({ err }, 'ramp listener threw'));
+      return ramp;
+    });
+    this.#queue = run.then(noop, noop);
+    return run;
+  }
+
+  /** Calls `listener` after each change of the ramp state; returns a function that stops it. */
+  subscribeRamp(listener: (ramp: RampState) => void): () => void {
+    requireListener(listener);
+    if (this.#closed) return noop;
+    this.#rampListeners.add(listener);
+    return () => {
+      this.#rampListeners.delete(listener);
+    };
+  }
+
   /** Drops every listener; later `subscribe` calls are no-ops. `current()` and `save()` keep working. Idempotent. */
   close(): void {
     this.#closed = true;
     this.#listeners.clear();
+    this.#rampListeners.clear();
   }
 
   #apply(config: MigrationConfig, seen: number): void {
@@ -109,6 +156,7 @@ export class InMemoryConfigStore implements ConfigStore {
       );
     }
     if (!sameConfig(config, this.#config)) this.#version += 1;
+    this.#rolledBack = rollbackFlag(config, this.#config, this.#rolledBack);
     this.#config = config;
     notifyListeners([...this.#listeners], config, this.#logger);
   }

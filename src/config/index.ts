@@ -8,3 +8,16 @@ export { InMemoryConfigStore } from './in-memory-config-store.js';
 export type { ConfigIssue, MigrationConfig } from './migration-config.js';
 export { MigrationConfigError, migrationConfigSchema, parseMigrationConfig } from './migration-config.js';
 export { phases } from './phases.js';
+export type {
+  RampApproval,
+  RampBlock,
+  RampChange,
+  RampPause,
+  RampPendingApproval,
+  RampRollback,
+  RampState,
+  RampStateStore,
+  RampVerdict,
+  StoredRampStep,
+} from './ramp-state.js';
+export { isRampStateStore } from './ramp-state.js';

@@ -1,7 +1,10 @@
 import type { ConfigStore } from '../config/config-provider.js';
 import type { MigrationConfig } from '../config/migration-config.js';
+import type { RampStateStore } from '../config/ramp-state.js';
 import { phases } from '../config/phases.js';
-import { InvalidOptionError, describeValue } from '../errors.js';
+import { z } from 'zod';
+import { newShare, phaseOf } from '../core/routing.js';
+import { field, option, parseOptions } from '../option-schema.js';
 import type { Clock } from '../observe/clock.js';
 import { systemClock } from '../observe/clock.js';
 import type { Logger } from '../observe/logger.js';
@@ -12,6 +15,25 @@ import { defaultRamp, validatePlan } from '../rollout/ramp-plan.js';
 import { FleetError } from './fleet-error.js';
 import type { RedisConfigStore } from './redis-config-store.js';
 import type { RedisLease } from './redis-lease.js';
+
+const isRedisStore = (value: unknown): boolean =>
+  typeof value === 'object' && value !== null && typeof (value as Partial<RedisConfigStore>).save === 'function' && typeof (value as Partial<RedisConfigStore>).info === 'function';
+const isLease = (value: unknown): boolean =>
+  typeof value === 'object' && value !== null && typeof (value as Partial<RedisLease>).acquire === 'function' && typeof (value as Partial<RedisLease>).token === 'string';
+
+// The store and the lease are checked here; every other option by the RampController built from them.
+const leaseSchema = z.strictObject({
+  store: field<RedisConfigStore>(isRedisStore, 'a RedisConfigStore'),
+  lease: field<RedisLease>(isLease, 'a RedisLease'),
+});
+const runSchema = z.strictObject({ intervalMs: option.positiveNumber().optional() });
+
+/** The store and lease of `options`, read once (an options value that is not an object is named as such). */
+function pick(options: unknown): unknown {
+  if (typeof options !== 'object' || options === null) return options;
+  const { store, lease } = options as Partial<LeasedRampControllerOptions>;
+  return { store, lease };
+}
 
 /** Options of LeasedRampController: those of RampController, with a Redis store and a lease. */
 export interface LeasedRampControllerOptions extends Omit<RampControllerOptions, 'store'> {
@@ -58,30 +80,26 @@ export class LeasedRampController {
 
   /** @throws InvalidOptionError on a missing store or lease, or any option RampController refuses. */
   constructor(options: LeasedRampControllerOptions) {
-    if (typeof options !== 'object' || options === null) {
-      throw new InvalidOptionError('store', `is required (a RedisConfigStore), got options ${describeValue(options)}`);
-    }
-    const store = options.store as Partial<RedisConfigStore> | undefined;
-    if (typeof store !== 'object' || store === null || typeof store.save !== 'function' || typeof store.info !== 'function') {
-      throw new InvalidOptionError('store', `must be a RedisConfigStore, got ${describeValue(options.store)}`);
-    }
-    const lease = options.lease as Partial<RedisLease> | undefined;
-    if (typeof lease !== 'object' || lease === null || typeof lease.acquire !== 'function' || typeof lease.token !== 'string') {
-      throw new InvalidOptionError('lease', `must be a RedisLease, got ${describeValue(options.lease)}`);
-    }
+    const { store, lease } = parseOptions(leaseSchema, pick(options), 'LeasedRampController');
     this.#options = options;
-    this.#store = options.store;
-    this.#lease = options.lease;
+    this.#store = store;
+    this.#lease = lease;
     this.#plan = validatePlan(options.plan ?? defaultRamp);
     this.#clock = options.clock ?? systemClock;
     this.#logger = safeLogger(options.logger);
     this.#name = options.name ?? 'migration';
     const fence = this.#lease.fence;
-    this.#fenced = {
+    // The ramp's state (status, approvals, pause) rides along unfenced: only steps must never happen twice.
+    const fenced: ConfigStore & RampStateStore = {
       current: () => this.#store.current(),
       subscribe: (listener) => this.#store.subscribe(listener),
       save: (config: MigrationConfig) => this.#store.save(config, { fence }),
+      rampState: () => this.#store.rampState(),
+      rolledBack: () => this.#store.rolledBack(),
+      updateRamp: (change) => this.#store.updateRamp(change),
+      subscribeRamp: (listener) => this.#store.subscribeRamp(listener),
     };
+    this.#fenced = fenced;
     // Builds and drops a controller once, so that a bad option throws here rather than on the first tick.
     this.#build().close();
   }
@@ -99,7 +117,8 @@ export class LeasedRampController {
     }
     const config = this.#store.current();
     const plan = this.#plan ?? defaultRamp;
-    const step = config.newSystemEnabled && !config.shadowMode ? plan.findIndex((s) => s.percentage === config.newSystemPercentage) : -1;
+    const phase = phaseOf(config);
+    const step = phase === 'canary' || phase === 'full' ? plan.findIndex((s) => s.percentage === newShare(config)) : -1;
     const since = this.#store.info().savedAt ?? this.#clock.now();
     const hold = step >= 0 ? (plan[step]?.holdMs ?? 0) : 0;
     return {
@@ -126,11 +145,8 @@ export class LeasedRampController {
   }
 
   /** Ticks every `intervalMs` of real time (keep it well below the lease's `ttlMs`) until `stop()`. */
-  run(options: { intervalMs?: number } = {}): void {
-    const intervalMs = options.intervalMs ?? Math.min(60_000, this.#lease.ttlMs / 3);
-    if (typeof intervalMs !== 'number' || !Number.isFinite(intervalMs) || intervalMs <= 0) {
-      throw new InvalidOptionError('intervalMs', `must be a positive number of ms, got ${describeValue(intervalMs)}`);
-    }
+  run(given: { intervalMs?: number } = {}): void {
+    const intervalMs = parseOptions(runSchema, given, 'LeasedRampController.run').intervalMs ?? Math.min(60_000, this.#lease.ttlMs / 3);
     this.stop();
     this.#lease.keepAlive();
     this.#timer = setInterval(() => {
@@ -216,7 +232,8 @@ export class LeasedRampController {
     const { lease: _lease, store: _store, ...rest } = this.#options;
     const config = this.#store.current();
     const savedAt = this.#store.info().savedAt;
-    const since = savedAt !== undefined && config.newSystemEnabled && !config.shadowMode ? savedAt : undefined;
+    const phase = phaseOf(config);
+    const since = savedAt !== undefined && (phase === 'canary' || phase === 'full') ? savedAt : undefined;
     return new RampController({ ...rest, store: this.#fenced, ...(since === undefined ? {} : { since }) });
   }
 }

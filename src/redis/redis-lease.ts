@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
-import { InvalidOptionError, describeValue } from '../errors.js';
+import { z } from 'zod';
 import type { Logger } from '../observe/logger.js';
 import { safeLogger, silentLogger } from '../observe/logger.js';
-import { optionalMs, requireRedis, requireString } from './options.js';
+import { field, parseOptions } from '../option-schema.js';
+import { requireRedis } from './options.js';
 import type { SaveFence } from './redis-config-store.js';
 
 /** Options of RedisLease. Checked once, in the constructor. */
@@ -20,6 +21,16 @@ export interface RedisLeaseOptions {
   /** @default silentLogger */
   readonly logger?: Logger;
 }
+
+const nonEmpty = (what: string) => field<string>((value) => typeof value === 'string' && value.length > 0, `a non-empty string (${what})`);
+
+const leaseOptionsSchema = z.strictObject({
+  redis: z.unknown(),
+  key: nonEmpty('the Redis key of the lease'),
+  ttlMs: field<number>((value) => typeof value === 'number' && Number.isFinite(value) && value >= 100, 'a finite number of milliseconds, at least 100').default(10_000),
+  owner: nonEmpty('who holds the lease').optional(),
+  logger: z.unknown().optional(),
+});
 
 // Renew or release only while the key still holds our token: never extend or delete someone else's lease.
 const RENEW_SCRIPT = `
@@ -57,15 +68,13 @@ export class RedisLease {
 
   /** @throws InvalidOptionError naming the bad option and the value received. */
   constructor(options: RedisLeaseOptions) {
-    if (typeof options !== 'object' || options === null) {
-      throw new InvalidOptionError('redis', `is required (an ioredis client), got options ${describeValue(options)}`);
-    }
-    this.#redis = requireRedis(options.redis);
-    this.key = requireString(options.key, 'key', 'the Redis key of the lease');
-    this.ttlMs = optionalMs(options.ttlMs, 'ttlMs', 10_000, 100);
-    const owner = options.owner === undefined ? `${hostname()}:${process.pid}` : requireString(options.owner, 'owner', 'who holds the lease');
+    const parsed = parseOptions(leaseOptionsSchema, options, 'RedisLease');
+    this.#redis = requireRedis(parsed.redis);
+    this.key = parsed.key;
+    this.ttlMs = parsed.ttlMs;
+    const owner = parsed.owner ?? `${hostname()}:${process.pid}`;
     this.token = `${owner}:${randomBytes(8).toString('hex')}`;
-    this.#logger = options.logger === undefined ? silentLogger : safeLogger(options.logger);
+    this.#logger = parsed.logger === undefined ? silentLogger : safeLogger(parsed.logger as Logger);
   }
 
   /** True while this holder believes it holds the lease (see the class comment). */

@@ -3,6 +3,8 @@ import { validEntries } from './journal-schema.js';
 
 /** What the journal cannot know: names and dates for the checklist's overview. */
 export interface ChecklistOptions {
+  /** The migration's name, shown in the title. */
+  readonly name?: string;
   readonly oldSystem?: string;
   readonly newSystem?: string;
   readonly owner?: string;
@@ -37,10 +39,15 @@ export function renderChecklist(journal: MigrationJournal | readonly JournalEntr
     const done = auto || manual.has(normalise(item)) || options.ticked?.[item] === true;
     return `- [${done ? 'x' : ' '}] ${item}`;
   };
-  const reached = (p: number) => facts.maxCanary >= p || facts.full;
+  // A box stands for a percentage the journal shows was held: from it up to the next box (10 % straight to full ticks neither 25, 50 nor 90).
+  const held = (p: number) => {
+    const upper = canarySteps.find((q) => q > p) ?? 100;
+    return [...facts.canaries].some((q) => q >= p && q < upper);
+  };
+  const name = options.name;
 
   const lines = [
-    `# Migration: ${options.oldSystem ?? '[Old System]'} → ${options.newSystem ?? '[New System]'}`,
+    title(name, options),
     '',
     '## Overview',
     `- **Start Date:** ${facts.start === undefined ? 'YYYY-MM-DD' : date(facts.start)}`,
@@ -49,7 +56,7 @@ export function renderChecklist(journal: MigrationJournal | readonly JournalEntr
     `- **Stakeholders:** ${Array.isArray(options.stakeholders) ? options.stakeholders.join(', ') : '[Names]'}`,
     '',
     '## Pre-Migration',
-    box('New system implemented and tested', facts.shadow || facts.maxCanary > 0),
+    box('New system implemented and tested', facts.shadow || facts.canaries.size > 0 || facts.full),
     box('Glue layer implemented', facts.attached),
     box('Monitoring dashboards ready'),
     box('Rollback procedure documented'),
@@ -66,7 +73,7 @@ export function renderChecklist(journal: MigrationJournal | readonly JournalEntr
     box('Discrepancies < 0.1%', facts.shadowMismatchRate !== undefined && facts.shadowMismatchRate < 0.001),
     '',
     '## Phase 3: Canary',
-    ...canarySteps.map((p) => box(`${p}% traffic migrated`, reached(p))),
+    ...canarySteps.map((p) => box(`${p}% traffic migrated`, held(p))),
     '',
     '## Phase 4: Full Migration',
     box('100% traffic on new system', facts.full),
@@ -94,12 +101,23 @@ export function renderChecklist(journal: MigrationJournal | readonly JournalEntr
   return lines.join('\n');
 }
 
+/** The title: the names given, placeholders only for what is not known. */
+function title(name: string | undefined, options: ChecklistOptions): string {
+  const systems = options.oldSystem !== undefined || options.newSystem !== undefined || name === undefined
+    ? `${options.oldSystem ?? '[Old System]'} → ${options.newSystem ?? '[New System]'}`
+    : undefined;
+  if (name === undefined) return `# Migration: ${systems}`;
+  return systems === undefined ? `# Migration: ${name}` : `# Migration: ${name} (${systems})`;
+}
+
 interface Facts {
   start: number | undefined;
   attached: boolean;
   shadow: boolean;
+  /** The mismatch rate of the latest shadow window (a `metrics` entry), else of the summary recorded when shadow ended. */
   shadowMismatchRate: number | undefined;
-  maxCanary: number;
+  /** Canary percentages the journal shows were held. */
+  canaries: Set<number>;
   full: boolean;
   complete: boolean;
   rollbacks: { at: number; percentage: number; reason: string; durationMs: number | undefined }[];
@@ -112,7 +130,7 @@ function factsOf(entries: readonly JournalEntry[], graceMs: number): Facts {
     attached: false,
     shadow: false,
     shadowMismatchRate: undefined,
-    maxCanary: 0,
+    canaries: new Set(),
     full: false,
     complete: false,
     rollbacks: [],
@@ -120,11 +138,17 @@ function factsOf(entries: readonly JournalEntry[], graceMs: number): Facts {
   };
   let fullSince: number | undefined;
   let openRollback: Facts['rollbacks'][number] | undefined;
+  // A window shows the shadow as it is now; a summary counts every comparison since shadow began, a bug fixed since included.
+  let windowRate: number | undefined;
+  let summaryRate: number | undefined;
   for (const entry of entries) {
-    if (entry.kind === 'phase') {
+    if (entry.kind === 'metrics') {
+      const shadow = entry.data?.shadow as { compared?: number; mismatchRate?: number } | undefined;
+      if (shadow?.mismatchRate !== undefined && (shadow.compared ?? 0) > 0) windowRate = shadow.mismatchRate;
+    } else if (entry.kind === 'phase') {
       facts.attached = true;
       const shadowSummary = entry.data?.shadow as { mismatchRate?: number; compared?: number } | undefined;
-      if (shadowSummary?.mismatchRate !== undefined && (shadowSummary.compared ?? 0) > 0) facts.shadowMismatchRate = shadowSummary.mismatchRate;
+      if (shadowSummary?.mismatchRate !== undefined && (shadowSummary.compared ?? 0) > 0) summaryRate = shadowSummary.mismatchRate;
       if (entry.phase === 'shadow') facts.shadow = true;
       if (entry.phase !== 'preparation') {
         if (openRollback !== undefined) {
@@ -132,14 +156,14 @@ function factsOf(entries: readonly JournalEntry[], graceMs: number): Facts {
           openRollback = undefined;
         }
       }
-      if (entry.phase === 'canary') facts.maxCanary = Math.max(facts.maxCanary, entry.percentage ?? 0);
+      if (entry.phase === 'canary' && entry.percentage !== undefined) facts.canaries.add(entry.percentage);
       if (entry.phase === 'full') {
         facts.full = true;
         fullSince = entry.at;
       } else fullSince = undefined;
     } else if (entry.kind === 'step') {
       if (entry.percentage === 100) facts.full = true;
-      else facts.maxCanary = Math.max(facts.maxCanary, entry.percentage ?? 0);
+      else if (entry.percentage !== undefined) facts.canaries.add(entry.percentage);
     } else if (entry.kind === 'rollback') {
       fullSince = undefined;
       openRollback = { at: entry.at, percentage: entry.percentage ?? 0, reason: entry.reason ?? '', durationMs: undefined };
@@ -150,6 +174,7 @@ function factsOf(entries: readonly JournalEntry[], graceMs: number): Facts {
       facts.issues.push(entry);
     }
   }
+  facts.shadowMismatchRate = windowRate ?? summaryRate;
   const last = entries.at(-1)?.at;
   if (fullSince !== undefined && last !== undefined && last - fullSince >= graceMs) facts.complete = true;
   return facts;

@@ -48,6 +48,10 @@ describe('npm run demo', () => {
       'ramp complete',
       'phase 5   cleanup',
       '| 2026-03-16 | 25% | rollback guard: new error rate',
+      '# Migration: pricing (pricing v1 → pricing v2)',
+      'npx migration-glue status --store file:pricing-config.json',
+      'npx migration-glue approve --store file:pricing-config.json',
+      'npx migration-glue rollback --store file:pricing-config.json --reason',
     ]) {
       expect(stdout).toContain(line);
     }
