@@ -130,8 +130,8 @@ function decide(
 
 /**
  * Further trials after which the upper bound would fall below the limit if
- * the estimate stayed where it is; undefined when it never would (the
- * estimate itself is at or above the limit).
+ * the estimate stayed where it is, and minSamples is reached; undefined when
+ * it never would (the estimate itself is at or above the limit).
  */
 function neededTrials(samples: number, minSamples: number, limit: number, at: (n: number) => Bound): number | undefined {
   let low = Math.max(samples, 1);
@@ -149,7 +149,8 @@ function neededTrials(samples: number, minSamples: number, limit: number, at: (n
     if (at(mid).upper <= limit) high = mid;
     else low = mid;
   }
-  return Math.max(0, Math.ceil(high - samples));
+  // The judge waits for minSamples whatever the bound says.
+  return Math.max(0, minSamples - samples, Math.ceil(high - samples));
 }
 
 /**

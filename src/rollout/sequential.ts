@@ -82,7 +82,9 @@ export function rateBound(counts: Counts, alpha: number, tOpt: number): Bound {
   const z2 = radius * radius * n;
   const centre = (estimate + z2 / (2 * n)) / (1 + z2 / n);
   const half = (Math.sqrt(z2) / (1 + z2 / n)) * Math.sqrt((estimate * (1 - estimate)) / n + z2 / (4 * n * n));
-  return { estimate, lower: Math.max(0, centre - half), upper: Math.min(1, centre + half) };
+  // The interval holds the estimate; rounding in centre ∓ half must not push a bound past it
+  // (at 0 events the lower bound came out a few 1e-17 above 0, failing a limit of 0).
+  return { estimate, lower: Math.max(0, Math.min(estimate, centre - half)), upper: Math.min(1, Math.max(estimate, centre + half)) };
 }
 
 /**

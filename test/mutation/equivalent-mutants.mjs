@@ -6,7 +6,8 @@
 // survivors in Stryker's score: this list explains them, it does not hide them.
 // A rule here is a claim: keep it exact, and delete it when the code changes.
 
-/** @type {readonly { file: string; line: string; mutator: string; replacement: string; reason: string }[]} */
+/** `original`, when given, is exactly the source text the mutant replaces (two mutants of one line can share mutator and replacement). */
+/** @type {readonly { file: string; line: string; mutator: string; replacement: string; original?: string; reason: string }[]} */
 export const equivalentMutants = [
   // src/hashing/hasher.ts: bucketOf's ASCII fast path writes the same bytes
   // the TextEncoder path would, so taking the slow path more often, or
@@ -79,4 +80,152 @@ export const equivalentMutants = [
     replacement: 'true',
     reason: "Only the `typeof key === 'number'` mutant: Number.isFinite is already false for anything but a number.",
   },
+
+  // src/option-schema.ts
+  ...[
+    ["const isInteger = (min: number) => (value: unknown) => typeof value === 'number' && Number.isSafeInteger(value) && value >= min;", 'ConditionalExpression', 'true'],
+    ["field<number>((value) => typeof value === 'number' && Number.isFinite(value) && value > 0, 'a positive finite number'),", 'ConditionalExpression', 'true'],
+    ["(value) => typeof value === 'number' && Number.isFinite(value) && value > 0 && value <= maxTimerMs,", 'ConditionalExpression', 'true'],
+    ["(value) => typeof value === 'number' && Number.isFinite(value) && value > 0 && value <= maxTimerMs,", 'LogicalOperator', "typeof value === 'number' || Number.isFinite(value)"],
+    ["typeof value === 'number' && Number.isFinite(value) && value >= min && value <= max", 'ConditionalExpression', 'true'],
+  ].map(([line, mutator, replacement]) => ({
+    file: 'src/option-schema.ts',
+    line,
+    mutator,
+    replacement,
+    ...(mutator === 'ConditionalExpression' ? { original: "typeof value === 'number'" } : {}),
+    reason: "Only the `typeof value === 'number'` guard: Number.isFinite and Number.isSafeInteger are already false for anything but a number.",
+  })),
+  {
+    file: 'src/option-schema.ts',
+    line: "if ((typeof value !== 'object' && typeof value !== 'function') || value === null) return false;",
+    mutator: 'ConditionalExpression',
+    replacement: 'false',
+    original: 'value === null',
+    reason: 'Only the `value === null` operand: reading a method of null throws, and the catch below returns false all the same.',
+  },
+  {
+    file: 'src/option-schema.ts',
+    line: '} catch {',
+    mutator: 'BlockStatement',
+    replacement: '{}',
+    reason: 'hasMethods then returns undefined instead of false; field() treats both as a refusal.',
+  },
+  ...['current.def.innerType', 'current.def.in'].map((replacement) => ({
+    file: 'src/option-schema.ts',
+    line: 'const inner = current.def?.innerType ?? current.def?.in;',
+    mutator: 'OptionalChaining',
+    replacement,
+    reason: 'Every zod schema has `def`: the optional chaining only guards a schema that is not a zod schema, which parseOptions never receives.',
+  })),
+  {
+    file: 'src/option-schema.ts',
+    line: "const name = issue.keys[0] ?? '';",
+    mutator: 'StringLiteral',
+    replacement: '"Stryker was here!"',
+    reason: 'zod never reports unrecognized_keys without a key, so the fallback name is never used.',
+  },
+  {
+    file: 'src/option-schema.ts',
+    line: 'return [];',
+    mutator: 'ArrayDeclaration',
+    replacement: '["Stryker was here"]',
+    reason: "Unreachable: the loop over [...path, ''] always returns at its last segment.",
+  },
+
+  {
+    file: 'src/option-schema.ts',
+    line: "error: (issue) => (issue.code === 'invalid_type' ? `must be an object, got ${describeValue(issue.input)}` : undefined),",
+    mutator: 'ConditionalExpression',
+    replacement: 'true',
+    original: "issue.code === 'invalid_type'",
+    reason: 'The only other issue a strict object raises itself is unrecognized_keys, whose message parseOptions writes itself (its fields raise their own issues).',
+  },
+  // src/config/migration-config.ts
+  ...[
+    ['ConditionalExpression', 'false'],
+    ['StringLiteral', '""'],
+  ].map(([mutator, replacement]) => ({
+    file: 'src/config/migration-config.ts',
+    line: "const path = issue.path.length === 0 ? '(root)' : issue.path.map(String).join('.');",
+    mutator,
+    replacement,
+    reason: 'zod never reports a root issue here (the value was already checked to be a non-array object, which z.object accepts), and the four fields are flat, so no path has two segments to join.',
+  })),
+  {
+    file: 'src/config/migration-config.ts',
+    line: 'return Math.abs(scaled - Math.round(scaled)) < 1e-7;',
+    mutator: 'EqualityOperator',
+    replacement: 'Math.abs(scaled - Math.round(scaled)) <= 1e-7',
+    reason: 'No double v gives |v·100 − round(v·100)| exactly 1e-7: k + 1e-7 is not representable for k ≥ 1, and no v·100 rounds to exactly 1e-7 (searched).',
+  },
+
+  // src/rollout/sequential.ts
+  {
+    file: 'src/rollout/sequential.ts',
+    line: 'if (!(t > 0)) return Number.POSITIVE_INFINITY;',
+    mutator: 'EqualityOperator',
+    replacement: 't >= 0',
+    reason: 'At t = 0 the formula divides by t² = 0 and gives +Infinity too, for every alpha below 1.',
+  },
+  ...[
+    ['EqualityOperator', 'a.trials < 0', 'a.trials <= 0'],
+    ['ConditionalExpression', 'false', 'b.trials <= 0'],
+    ['EqualityOperator', 'b.trials < 0', 'b.trials <= 0'],
+  ].map(([mutator, replacement, original]) => ({
+    file: 'src/rollout/sequential.ts',
+    line: 'if (a.trials <= 0 || b.trials <= 0) return { estimate, lower: -1, upper: 1 };',
+    mutator,
+    replacement,
+    original,
+    reason: 'One side at 0 trials (the other check still catches both at 0): its variance term divides by 0, the radius is +Infinity and the clamps give -1 and 1 all the same.',
+  })),
+
+  // src/rollout/judge.ts
+  ...[
+    ['ConditionalExpression', 'true', 'control.p95 !== undefined && control.p95 > 0'],
+    ['LogicalOperator', 'control.p95 !== undefined || control.p95 > 0', undefined],
+    ['ConditionalExpression', 'true', 'control.p95 !== undefined'],
+    ['ConditionalExpression', 'true', 'control.p95 > 0'],
+    ['EqualityOperator', 'control.p95 >= 0', undefined],
+  ].map(([mutator, replacement, original]) => ({
+    file: 'src/rollout/judge.ts',
+    line: '} else if (control.p95 !== undefined && control.p95 > 0) {',
+    mutator,
+    replacement,
+    ...(original === undefined ? {} : { original }),
+    reason: 'The `if (!(p95 > 0)) return undefined` right below refuses the same values (undefined, 0, negative, NaN): the guard is redundant.',
+  })),
+  {
+    file: 'src/rollout/judge.ts',
+    line: '} else {',
+    mutator: 'BlockStatement',
+    replacement: '{}',
+    reason: 'Without its `return undefined`, p95 stays unassigned, and `if (!(p95 > 0)) return undefined` right below returns the same.',
+  },
+  {
+    file: 'src/rollout/judge.ts',
+    line: 'if (bound.estimate >= limit || i >= 60) return undefined;',
+    mutator: 'ConditionalExpression',
+    replacement: 'false',
+    original: 'bound.estimate >= limit',
+    reason: 'With the estimate at or above the limit the upper bound never reaches it, so the 60-round cap returns the same undefined, later.',
+  },
+  {
+    file: 'src/rollout/judge.ts',
+    line: 'if (bound.estimate >= limit || i >= 60) return undefined;',
+    mutator: 'EqualityOperator',
+    replacement: 'bound.estimate > limit',
+    reason: 'At an estimate exactly on the limit the upper bound (above the estimate) never reaches it: the 60-round cap returns the same undefined.',
+  },
+  ...[
+    ['if (bound.upper <= limit) break;', 'bound.upper < limit'],
+    ['if (at(mid).upper <= limit) high = mid;', 'at(mid).upper < limit'],
+  ].map(([line, replacement]) => ({
+    file: 'src/rollout/judge.ts',
+    line,
+    mutator: 'EqualityOperator',
+    replacement,
+    reason: 'Differs only when an upper bound equals the limit exactly, and then moves the estimate by at most the 1 % the bisection allows.',
+  })),
 ];
