@@ -11,13 +11,13 @@ import { createConfigFileSync, readConfigFile, readConfigFileSync, resolveWriteT
 import { ConfigConflictError, undoesUnseenRollback } from './config-conflict.js';
 import { acquireFileLock } from './file-lock.js';
 import { FileWatch } from './file-watch.js';
-import { notifyListeners } from './in-memory-config-store.js';
+import { Listeners } from './listeners.js';
 import type { MigrationConfig } from './migration-config.js';
 import { MigrationConfigError, isRolledBack, parseMigrationConfig, sameConfig } from './migration-config.js';
 import { phases } from './phases.js';
 import type { RampChange, RampState, RampStateStore } from './ramp-state.js';
-import { emptyRampState, nextRevision, notifyRampListeners, parseRampState, rollbackFlag, sameRampState } from './ramp-state.js';
-import { describeSafely, requireListener, resolveStoreLogger } from './store-options.js';
+import { emptyRampState, nextRevision, parseRampState, rollbackFlag, sameRampState } from './ramp-state.js';
+import { describeSafely, resolveStoreLogger } from './store-options.js';
 
 export type { FileConfigStoreOptions, FileSaveOptions } from './file-store-options.js';
 
@@ -44,8 +44,8 @@ export class FileConfigStore implements ConfigStore, RampStateStore {
   readonly #logger: Logger;
   readonly #debounceMs: number;
   readonly #lockTimeoutMs: number;
-  readonly #listeners = new Set<Listener>();
-  readonly #rampListeners = new Set<(ramp: RampState) => void>();
+  readonly #listeners: Listeners<MigrationConfig>;
+  readonly #rampListeners: Listeners<RampState>;
   #config: MigrationConfig;
   // The ramp state stored in the file beside the config; undefined while the file holds none.
   #ramp: RampState | undefined;
@@ -75,6 +75,8 @@ export class FileConfigStore implements ConfigStore, RampStateStore {
     const file = options.path;
     this.#file = path.resolve(file);
     this.#logger = resolveStoreLogger(options.logger);
+    this.#listeners = new Listeners(this.#logger, 'config listener threw');
+    this.#rampListeners = new Listeners(this.#logger, 'ramp listener threw');
 
     const read = readConfigFileSync(this.#file);
     if (read.kind === 'invalid') throw read.error;
@@ -115,12 +117,7 @@ export class FileConfigStore implements ConfigStore, RampStateStore {
    * @throws InvalidOptionError when `listener` is not a function.
    */
   subscribe(listener: Listener): () => void {
-    requireListener(listener);
-    if (this.#closed) return noop;
-    this.#listeners.add(listener);
-    return () => {
-      this.#listeners.delete(listener);
-    };
+    return this.#listeners.add(listener);
   }
 
   /**
@@ -172,12 +169,7 @@ export class FileConfigStore implements ConfigStore, RampStateStore {
 
   /** Calls `listener` after each change of the ramp state, saved here or picked up from the file; returns a function that stops it. */
   subscribeRamp(listener: (ramp: RampState) => void): () => void {
-    requireListener(listener);
-    if (this.#closed) return noop;
-    this.#rampListeners.add(listener);
-    return () => {
-      this.#rampListeners.delete(listener);
-    };
+    return this.#rampListeners.add(listener);
   }
 
   /**
@@ -191,8 +183,8 @@ export class FileConfigStore implements ConfigStore, RampStateStore {
     this.#debounce = undefined;
     this.#watch?.close();
     this.#watch = undefined;
-    this.#listeners.clear();
-    this.#rampListeners.clear();
+    this.#listeners.close();
+    this.#rampListeners.close();
   }
 
   #enqueue(task: () => Promise<void>): Promise<void> {
@@ -254,12 +246,12 @@ export class FileConfigStore implements ConfigStore, RampStateStore {
     this.#lastProblem = undefined;
     const rampChanged = ramp !== undefined && (this.#ramp === undefined || !sameRampState(ramp, this.#ramp));
     this.#ramp = ramp;
-    if (change === undefined || !sameConfig(before, config)) notifyListeners([...this.#listeners], config, this.#logger);
+    if (change === undefined || !sameConfig(before, config)) this.#listeners.notify(config);
     if (rampChanged) this.#notifyRamp(ramp as RampState);
   }
 
   #notifyRamp(ramp: RampState): void {
-    notifyRampListeners(this.#rampListeners, ramp, (err) => this.#logger.warn({ err }, 'ramp listener threw'));
+    this.#rampListeners.notify(ramp);
   }
 
   /** Serves a config read from the file; notifies when it differs. */
@@ -273,7 +265,7 @@ export class FileConfigStore implements ConfigStore, RampStateStore {
     const before = this.#config;
     this.#config = config;
     this.#logger.info({ path: this.#file, before, after: config }, 'config changed in file');
-    notifyListeners([...this.#listeners], config, this.#logger);
+    this.#listeners.notify(config);
   }
 
   #scheduleReload(): void {

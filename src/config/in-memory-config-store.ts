@@ -1,4 +1,3 @@
-import { ignoreRejection } from '../errors.js';
 import type { Logger } from '../observe/logger.js';
 import type { ConfigStore } from './config-provider.js';
 import { ConfigConflictError, undoesUnseenRollback } from './config-conflict.js';
@@ -6,24 +5,9 @@ import type { MigrationConfig } from './migration-config.js';
 import { parseMigrationConfig, sameConfig } from './migration-config.js';
 import { phases } from './phases.js';
 import type { RampChange, RampState, RampStateStore } from './ramp-state.js';
-import { emptyRampState, nextRevision, notifyRampListeners, parseRampState, rollbackFlag } from './ramp-state.js';
-import { readStoreOptions, requireListener, resolveStoreLogger } from './store-options.js';
-
-/** Calls each listener with `config`; a listener that throws is logged and skipped. */
-export function notifyListeners(
-  listeners: Iterable<(config: MigrationConfig) => void>,
-  config: MigrationConfig,
-  logger: Logger,
-): void {
-  for (const listener of listeners) {
-    try {
-      // A listener that returns a rejected promise must not become an unhandled rejection.
-      ignoreRejection(listener(config));
-    } catch (err) {
-      logger.warn({ err }, 'config listener threw');
-    }
-  }
-}
+import { emptyRampState, nextRevision, parseRampState, rollbackFlag } from './ramp-state.js';
+import { Listeners } from './listeners.js';
+import { readStoreOptions, resolveStoreLogger } from './store-options.js';
 
 const noop = (): void => {};
 
@@ -47,12 +31,11 @@ export class InMemoryConfigStore implements ConfigStore, RampStateStore {
   #config: MigrationConfig;
   #ramp: RampState = emptyRampState();
   #rolledBack = false;
-  readonly #rampListeners = new Set<(ramp: RampState) => void>();
+  readonly #rampListeners: Listeners<RampState>;
   // +1 per change, so a save can tell whether the config in force is newer than the view it was decided from.
   #version = 0;
   #queue: Promise<void> = Promise.resolve();
-  #closed = false;
-  readonly #listeners = new Set<(config: MigrationConfig) => void>();
+  readonly #listeners: Listeners<MigrationConfig>;
   readonly #logger: Logger;
 
   /**
@@ -62,6 +45,8 @@ export class InMemoryConfigStore implements ConfigStore, RampStateStore {
   constructor(initial: MigrationConfig = phases.preparation(), options: InMemoryConfigStoreOptions = {}) {
     this.#config = parseMigrationConfig(initial);
     this.#logger = resolveStoreLogger(readStoreOptions<InMemoryConfigStoreOptions>(options, 'the InMemoryConfigStore options').logger);
+    this.#listeners = new Listeners(this.#logger, 'config listener threw');
+    this.#rampListeners = new Listeners(this.#logger, 'ramp listener threw');
   }
 
   /** The config in force. */
@@ -74,12 +59,7 @@ export class InMemoryConfigStore implements ConfigStore, RampStateStore {
    * @throws InvalidOptionError when `listener` is not a function.
    */
   subscribe(listener: (config: MigrationConfig) => void): () => void {
-    requireListener(listener);
-    if (this.#closed) return noop;
-    this.#listeners.add(listener);
-    return () => {
-      this.#listeners.delete(listener);
-    };
+    return this.#listeners.add(listener);
   }
 
   /**
@@ -125,7 +105,7 @@ export class InMemoryConfigStore implements ConfigStore, RampStateStore {
       this.#ramp = ramp;
       if (result.config !== undefined) this.#apply(parseMigrationConfig(result.config), this.#version);
       if (result.ramp.rolledBack !== undefined) this.#rolledBack = result.ramp.rolledBack;
-      notifyRampListeners(this.#rampListeners, ramp, (err) => this.#logger.warn({ err }, 'ramp listener threw'));
+      this.#rampListeners.notify(ramp);
       return ramp;
     });
     this.#queue = run.then(noop, noop);
@@ -134,19 +114,13 @@ export class InMemoryConfigStore implements ConfigStore, RampStateStore {
 
   /** Calls `listener` after each change of the ramp state; returns a function that stops it. */
   subscribeRamp(listener: (ramp: RampState) => void): () => void {
-    requireListener(listener);
-    if (this.#closed) return noop;
-    this.#rampListeners.add(listener);
-    return () => {
-      this.#rampListeners.delete(listener);
-    };
+    return this.#rampListeners.add(listener);
   }
 
   /** Drops every listener; later `subscribe` calls are no-ops. `current()` and `save()` keep working. Idempotent. */
   close(): void {
-    this.#closed = true;
-    this.#listeners.clear();
-    this.#rampListeners.clear();
+    this.#listeners.close();
+    this.#rampListeners.close();
   }
 
   #apply(config: MigrationConfig, seen: number): void {
@@ -158,6 +132,6 @@ export class InMemoryConfigStore implements ConfigStore, RampStateStore {
     if (!sameConfig(config, this.#config)) this.#version += 1;
     this.#rolledBack = rollbackFlag(config, this.#config, this.#rolledBack);
     this.#config = config;
-    notifyListeners([...this.#listeners], config, this.#logger);
+    this.#listeners.notify(config);
   }
 }

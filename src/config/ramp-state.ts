@@ -190,17 +190,6 @@ export function canonicalJson(value: unknown): string {
   );
 }
 
-/** Calls each ramp listener with `ramp`; one that throws is logged and skipped. */
-export function notifyRampListeners(listeners: Iterable<(ramp: RampState) => void>, ramp: RampState, warn: (err: unknown) => void): void {
-  for (const listener of [...listeners]) {
-    try {
-      listener(ramp);
-    } catch (err) {
-      warn(err);
-    }
-  }
-}
-
 /** Whether a rollback config saved over `before` leaves a rolled-back record: yes when `before` used new or was itself a rollback. */
 export function rollbackFlag(incoming: MigrationConfig, before: MigrationConfig, beforeRolledBack: boolean): boolean {
   const off = (c: MigrationConfig) => !c.newSystemEnabled && c.newSystemPercentage === 0;

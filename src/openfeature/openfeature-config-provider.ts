@@ -1,7 +1,7 @@
 import type { Client, EvaluationContext, EventHandler, JsonValue } from '@openfeature/server-sdk';
 import { ProviderEvents } from '@openfeature/server-sdk';
 import type { ConfigProvider } from '../config/config-provider.js';
-import { notifyListeners } from '../config/in-memory-config-store.js';
+import { Listeners } from '../config/listeners.js';
 import type { MigrationConfig } from '../config/migration-config.js';
 import { MigrationConfigError, parseMigrationConfig, sameConfig } from '../config/migration-config.js';
 import { phases } from '../config/phases.js';
@@ -80,7 +80,7 @@ class FlagConfigProvider implements OpenFeatureConfigProvider {
   readonly #flagKey: string;
   readonly #context: EvaluationContext;
   readonly #logger: Logger;
-  readonly #listeners = new Set<Listener>();
+  readonly #listeners: Listeners<MigrationConfig>;
   readonly #onChange: EventHandler;
   readonly #onReady: EventHandler;
   readonly #first: Promise<MigrationConfig>;
@@ -97,6 +97,7 @@ class FlagConfigProvider implements OpenFeatureConfigProvider {
     this.#context = context;
     this.#config = initial;
     this.#logger = logger;
+    this.#listeners = new Listeners(logger, 'config listener threw');
     this.#onChange = (details) => {
       const changed: unknown = details?.flagsChanged;
       if (!Array.isArray(changed) || changed.includes(this.#flagKey)) void this.refresh();
@@ -112,11 +113,7 @@ class FlagConfigProvider implements OpenFeatureConfigProvider {
   }
 
   subscribe(listener: Listener): () => void {
-    if (this.#closed) return () => {};
-    this.#listeners.add(listener);
-    return () => {
-      this.#listeners.delete(listener);
-    };
+    return this.#listeners.add(listener);
   }
 
   ready(): Promise<MigrationConfig> {
@@ -165,14 +162,14 @@ class FlagConfigProvider implements OpenFeatureConfigProvider {
     const before = this.#config;
     this.#config = config;
     this.#logger.info({ flagKey: this.#flagKey, before, after: config }, 'migration config changed in flag');
-    notifyListeners([...this.#listeners], config, this.#logger);
+    this.#listeners.notify(config);
     return config;
   }
 
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#listeners.clear();
+    this.#listeners.close();
     this.#client.removeHandler(ProviderEvents.ConfigurationChanged, this.#onChange);
     this.#client.removeHandler(ProviderEvents.Ready, this.#onReady);
   }

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { ConfigStore } from '../config/config-provider.js';
-import { notifyListeners } from '../config/in-memory-config-store.js';
+import { Listeners } from '../config/listeners.js';
 import type { MigrationConfig } from '../config/migration-config.js';
 import { MigrationConfigError, isRolledBack, parseMigrationConfig, sameConfig } from '../config/migration-config.js';
 import { phases } from '../config/phases.js';
@@ -8,7 +8,7 @@ import { InvalidOptionError } from '../errors.js';
 import { undoesUnseenRollback } from '../config/config-conflict.js';
 import type { RampChange, RampState, RampStateStore } from '../config/ramp-state.js';
 import { emptyRampState } from '../config/ramp-state.js';
-import { describeSafely, requireListener, resolveStoreLogger } from '../config/store-options.js';
+import { describeSafely, resolveStoreLogger } from '../config/store-options.js';
 import type { Clock } from '../observe/clock.js';
 import type { Logger } from '../observe/logger.js';
 import { parseOptions } from '../option-schema.js';
@@ -53,7 +53,7 @@ export class RedisConfigStore implements ConfigStore, RampStateStore {
   readonly #channel: string;
   readonly #logger: Logger;
   readonly #clock: Clock;
-  readonly #listeners = new Set<Listener>();
+  readonly #listeners: Listeners<MigrationConfig>;
   readonly #ramp: RedisRampState;
   #config: MigrationConfig;
   #version = 0;
@@ -83,6 +83,7 @@ export class RedisConfigStore implements ConfigStore, RampStateStore {
     this.#channel = options.channel ?? `${this.#key}:changes`;
     this.#clock = options.clock;
     this.#logger = resolveStoreLogger(options.logger);
+    this.#listeners = new Listeners(this.#logger, 'config listener threw');
     this.#config = parseMigrationConfig((options.initial as MigrationConfig | undefined) ?? phases.preparation());
 
     this.#ramp = new RedisRampState({
@@ -156,12 +157,7 @@ export class RedisConfigStore implements ConfigStore, RampStateStore {
 
   /** Calls `listener` after each change, saved here or by another instance; returns a function that stops it. */
   subscribe(listener: Listener): () => void {
-    requireListener(listener);
-    if (this.#closed) return noop;
-    this.#listeners.add(listener);
-    return () => {
-      this.#listeners.delete(listener);
-    };
+    return this.#listeners.add(listener);
   }
 
   /**
@@ -220,8 +216,6 @@ export class RedisConfigStore implements ConfigStore, RampStateStore {
 
   /** Calls `listener` after each change of the ramp state, saved here or by another instance; returns a function that stops it. */
   subscribeRamp(listener: (ramp: RampState) => void): () => void {
-    requireListener(listener);
-    if (this.#closed) return noop;
     return this.#ramp.subscribe(listener);
   }
 
@@ -229,8 +223,8 @@ export class RedisConfigStore implements ConfigStore, RampStateStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#listeners.clear();
-    this.#ramp.clear();
+    this.#listeners.close();
+    this.#ramp.close();
     await this.#channelSub.close();
   }
 
@@ -378,7 +372,7 @@ export class RedisConfigStore implements ConfigStore, RampStateStore {
     if (sameConfig(before, record.config)) return;
     this.#config = record.config;
     if (source !== 'save') this.#logger.info({ key: this.#key, version: record.version, before, after: record.config }, 'config changed in redis');
-    notifyListeners([...this.#listeners], record.config, this.#logger);
+    this.#listeners.notify(record.config);
   }
 
   #refuse(raw: string, error: MigrationConfigError): void {

@@ -2,7 +2,8 @@ import type { Redis } from 'ioredis';
 import type { MigrationConfig } from '../config/migration-config.js';
 import { MigrationConfigError, isRolledBack, parseMigrationConfig } from '../config/migration-config.js';
 import type { RampChange, RampState } from '../config/ramp-state.js';
-import { emptyRampState, nextRevision, notifyRampListeners, parseRampState, sameRampState } from '../config/ramp-state.js';
+import { Listeners } from '../config/listeners.js';
+import { emptyRampState, nextRevision, parseRampState, sameRampState } from '../config/ramp-state.js';
 import type { Logger } from '../observe/logger.js';
 import { FleetError } from './fleet-error.js';
 import type { SaveReply, StoredRecord } from './redis-config-record.js';
@@ -34,11 +35,12 @@ export interface RampStorePort {
  */
 export class RedisRampState {
   readonly #port: RampStorePort;
-  readonly #listeners = new Set<(ramp: RampState) => void>();
+  readonly #listeners: Listeners<RampState>;
   #ramp: RampState | undefined;
 
   constructor(port: RampStorePort) {
     this.#port = port;
+    this.#listeners = new Listeners(port.logger, 'ramp listener threw', { key: port.key });
   }
 
   /** The state in force, or undefined before a record held one. */
@@ -51,18 +53,15 @@ export class RedisRampState {
     const before = this.#ramp;
     this.#ramp = ramp ?? before;
     if (this.#ramp === undefined || (before !== undefined && sameRampState(this.#ramp, before))) return;
-    notifyRampListeners(this.#listeners, this.#ramp, (err) => this.#port.logger.warn({ err, key: this.#port.key }, 'ramp listener threw'));
+    this.#listeners.notify(this.#ramp);
   }
 
   subscribe(listener: (ramp: RampState) => void): () => void {
-    this.#listeners.add(listener);
-    return () => {
-      this.#listeners.delete(listener);
-    };
+    return this.#listeners.add(listener);
   }
 
-  clear(): void {
-    this.#listeners.clear();
+  close(): void {
+    this.#listeners.close();
   }
 
   /** See RedisConfigStore.updateRamp. */
