@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FileConfigStore, InMemoryConfigStore, phases } from '../../src/index.js';
 import type { RampState } from '../../src/index.js';
@@ -48,10 +51,16 @@ describe('store listeners', () => {
   });
 
   it('every store refuses a listener that is not a function, for the config and the ramp', () => {
-    const stores = [new InMemoryConfigStore(), new FileConfigStore({ path: `${process.cwd()}/no-such-dir-${process.pid}/c.json`, watch: false, initial: phases.preparation() })];
-    for (const store of stores) {
-      expect(() => store.subscribe(42 as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION', option: 'listener' }));
-      expect(() => store.subscribeRamp('x' as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION', option: 'listener' }));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mg-listeners-'));
+    try {
+      const stores = [new InMemoryConfigStore(), new FileConfigStore({ path: path.join(dir, 'c.json'), watch: false, initial: phases.preparation() })];
+      for (const store of stores) {
+        expect(() => store.subscribe(42 as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION', option: 'listener' }));
+        expect(() => store.subscribeRamp('x' as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION', option: 'listener' }));
+        store.close();
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 });
