@@ -87,6 +87,14 @@ class Instance {
   kill(): void {
     if (this.child.exitCode === null) this.child.kill('SIGKILL');
   }
+
+  /** Kills the process and resolves once it has exited (so it writes nothing more). */
+  stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return Promise.resolve();
+    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    this.kill();
+    return exited;
+  }
 }
 
 const fleet: Instance[] = [];
@@ -148,7 +156,9 @@ describe('the operator commands against a FileConfigStore shared with running gl
       await Promise.all(members.map((m) => m.ready));
       await operate(`file:${file}`, members);
     } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
+      // The ramping instance writes into the directory until it is gone: stop the fleet first.
+      await Promise.all(fleet.splice(0).map((member) => member.stop()));
+      fs.rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
     }
   });
 });
