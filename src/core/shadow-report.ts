@@ -135,7 +135,8 @@ export class ShadowReport<I, O> {
     try {
       answer = hook(plainCopyOrSame(value));
     } catch (err) {
-      this.#log.log('warn', `clean-${what}`, { err, migration: this.#name }, `shadow.clean.${what} threw; the ${what} is withheld`);
+      // Only the error's name: a hook failing on a secret-bearing value may quote it in its message.
+      this.#log.log('warn', `clean-${what}`, { errorName: errorName(err), migration: this.#name }, `shadow.clean.${what} threw; the ${what} is withheld`);
       return withheld as T;
     }
     if (!isThenable(answer)) return answer;
@@ -212,4 +213,14 @@ export function checkedComparison(answer: unknown): Comparison {
   }
   if (equal) return { equal, diff: [], truncated: false };
   return { equal, kind: kind === 'error' ? 'error' : 'value', diff: entries, truncated: truncated === true || length > entries.length };
+}
+
+/** The constructor name of a thrown value, read without trusting it; never its message. */
+function errorName(err: unknown): string {
+  try {
+    if (err instanceof Error) return typeof err.name === 'string' ? err.name.slice(0, 100) : 'Error';
+  } catch {
+    // a Proxy or a throwing getter
+  }
+  return typeof err;
 }

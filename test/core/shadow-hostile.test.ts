@@ -465,3 +465,33 @@ describe('an input with an own __proto__ key (as JSON.parse makes)', () => {
     expect(errors).toEqual([]);
   });
 });
+
+describe('a clean hook that throws on a secret-bearing value', () => {
+  it('logs that it failed and the error name, never the message (which may quote the secret)', async () => {
+    const logger = recordingLogger();
+    const glue = new MigrationGlue<{ userId: string; card: string }, { card: string }>({
+      name: 'clean-error-message',
+      config: phases.shadow(),
+      logger,
+      oldService: async () => ({ card: 'last four 4111' }),
+      newService: async () => ({ card: 'other' }),
+      shadow: {
+        clean: {
+          input: (q) => {
+            throw new SyntaxError(`cannot mask ${q.card}`);
+          },
+        },
+      },
+    });
+    const seen: unknown[] = [];
+    glue.on('mismatch', (event) => seen.push(event)); // the input is cleaned for the event
+    await glue.process({ userId: 'u', card: 'TOPSECRET-4111' });
+    await glue.drain();
+    expect(seen).toHaveLength(1);
+    const warned = logger.lines.filter((l) => l.message?.startsWith('shadow.clean.input threw'));
+    expect(warned.length, JSON.stringify(logger.lines.map((l) => l.message))).toBeGreaterThanOrEqual(1);
+    expect(warned[0]?.context).toMatchObject({ errorName: 'SyntaxError' });
+    expect(JSON.stringify(logger.lines)).not.toContain('TOPSECRET');
+    await glue.close();
+  });
+});
