@@ -1,20 +1,21 @@
 import type { ConfigStore } from '../config/config-provider.js';
 import type { MigrationConfig } from '../config/migration-config.js';
-import { isRolledBack, sameConfig } from '../config/migration-config.js';
+import { isRolledBack } from '../config/migration-config.js';
 import { phases } from '../config/phases.js';
 import type { RampPendingApproval, RampVerdict } from '../config/ramp-state.js';
-import { describeShare, newShare, phaseOf } from '../core/routing.js';
+import { newShare } from '../core/routing.js';
 import type { Logger } from '../observe/logger.js';
 import { safeLogger } from '../observe/logger.js';
 import type { Notifier } from '../observe/notifier.js';
 import { toNotify } from '../observe/notifier.js';
 import { parseOptions } from '../option-schema.js';
-import type { BlockedBy, RampControllerOptions, RampRunOptions, RampStatus } from './ramp-options.js';
+import type { RampControllerOptions, RampRunOptions, RampStatus } from './ramp-options.js';
 import { rampOptionsSchema, rampRunSchema } from './ramp-options.js';
 import { readGuard } from './ramp-gates.js';
 import type { RampReport } from './ramp-store-link.js';
 import { RampStoreLink } from './ramp-store-link.js';
 import { RampEffects } from './ramp-effects.js';
+import { RampPosition } from './ramp-position.js';
 import type { RampStep } from './ramp-plan.js';
 import { defaultRamp, validatePlan } from './ramp-plan.js';
 import type { RollbackGuard } from './rollback-guard.js';
@@ -54,20 +55,10 @@ export class RampController {
   readonly #saveTimeoutMs: number;
   readonly #logger: Logger;
   readonly #name: string;
-  #step: number;
-  /** NaN until the clock has given a finite reading: the hold then starts at the first good one. */
-  #since: number;
-  #rolledBack = false;
-  /** Rollbacks seen in the store, to tell whether one landed while a step was being saved. */
-  #rollbacksSeen = 0;
+  readonly #at: RampPosition;
   #closed = false;
-  #lastConfig: MigrationConfig;
-  #completed = false;
-  #lastBlock: { blockedBy: BlockedBy; reasons?: readonly string[] } = { blockedBy: null };
   #pending: RampPendingApproval | undefined;
   #verdict: RampVerdict | undefined;
-  /** The ramp state's stepRevision when the rollback was seen: a later one is a resume or a move from outside. */
-  #rollbackRevision = 0;
   #ticking: Promise<RampStatus> | undefined;
   #resuming: Promise<void> | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
@@ -97,16 +88,15 @@ export class RampController {
       saveTimeoutMs: this.#saveTimeoutMs,
     });
     this.#link = new RampStoreLink(this.#store, this.plan, this.#logger, this.#name, this.#saveTimeoutMs);
-    const config = this.#store.current();
-    this.#lastConfig = config;
-    this.#step = this.#stepOf(config);
-    const stored = this.#link.state();
-    const storedSince = stored !== undefined && stored.step === this.#step && this.#step >= 0 ? stored.since : undefined;
-    this.#since = options.since ?? storedSince ?? (this.#step >= 0 ? this.#fx.takenAt(this.plan[this.#step]?.percentage) : undefined) ?? this.#fx.now() ?? Number.NaN;
-    this.#rollbackRevision = stored?.stepRevision ?? 0;
-    if (isRolledBack(config) && (stored?.blockedBy === 'rolledBack' || stored?.rolledBack === true)) this.#rolledBack = true;
-    this.#unsubscribe = this.#store.subscribe((next) => this.#onConfig(next));
-    this.#unsubscribeRamp = this.#link.subscribe(() => this.#checkResumed());
+    this.#at = new RampPosition({ store: this.#store, plan: this.plan, link: this.#link, fx: this.#fx, logger: this.#logger, name: this.#name, since: options.since });
+    this.#at.onRollback = (before) => {
+      this.#pending = undefined;
+      void this.#link.publish({ status: this.status(), rollback: { reason: this.#fx.lastRollbackReason(), percentage: newShare(before) } });
+    };
+    this.#unsubscribe = this.#store.subscribe((next) => this.#at.follow(next));
+    this.#unsubscribeRamp = this.#link.subscribe(() => {
+      if (this.#at.rolledBack && !this.#closed) this.#at.resumedOutside();
+    });
   }
 
   /**
@@ -114,16 +104,7 @@ export class RampController {
    * last tick met. `since` is NaN while the clock has given no finite reading.
    */
   status(): RampStatus {
-    const hold = this.#step >= 0 ? (this.plan[this.#step]?.holdMs ?? 0) : 0;
-    const nextAt = this.#since + hold;
-    const base = { step: this.#step, percentage: this.#current().newSystemPercentage, since: this.#since, nextAt };
-    if (this.#rolledBack) return { ...base, blockedBy: 'rolledBack' };
-    if (this.#completed) return { ...base, blockedBy: 'done' };
-    if (this.#link.state()?.paused !== undefined) return { ...base, blockedBy: 'paused' };
-    const now = this.#fx.now();
-    // A clock that gives no finite time, or a hold not yet started, holds: never a step taken early.
-    if (now === undefined || !Number.isFinite(nextAt) || now < nextAt) return { ...base, blockedBy: 'hold' };
-    return { ...base, ...this.#lastBlock };
+    return this.#at.status();
   }
 
   /**
@@ -186,22 +167,19 @@ export class RampController {
    * @throws the store's error, or `ERR_TIMEOUT` after `saveTimeoutMs` (the ramp then stays rolled back).
    */
   resume(): Promise<void> {
-    if (!this.#rolledBack) return this.#resuming ?? Promise.resolve();
+    if (!this.#at.rolledBack) return this.#resuming ?? Promise.resolve();
     // The controller leaves the rolled-back state at once, so a tick right after resume() (awaited or not) waits for it, not refuses.
-    this.#rolledBack = false;
-    this.#step = -1;
-    this.#since = this.#fx.now() ?? Number.NaN;
-    this.#lastBlock = { blockedBy: null };
+    this.#at.restart();
     const resuming = (async () => {
       try {
         await this.#save(phases.shadow(), 'resume');
       } catch (err) {
-        this.#rolledBack = true;
+        this.#at.rolledBack = true;
         throw err;
       }
       this.#fx.record('resume', { migration: this.#name });
       await this.#link.publish({ status: this.status(), newStep: true });
-      this.#rollbackRevision = this.#link.state()?.stepRevision ?? this.#rollbackRevision;
+      this.#at.markRollbackSeen();
       await this.#fx.send('resume', `${this.#name}: ramp resumed in shadow mode; next step ${this.plan[0]?.percentage} %`);
     })();
     // What a tick waits for: settles when the resume does, and never rejects (the caller of resume() gets the error).
@@ -218,15 +196,15 @@ export class RampController {
   }
 
   async #tick(): Promise<RampStatus> {
-    const stepBefore = this.#step;
-    const sinceBefore = this.#since;
+    const stepBefore = this.#at.step;
+    const sinceBefore = this.#at.since;
     const status = await this.#advance();
     if (!this.#closed) {
       const report: RampReport = {
         status,
         ...(status.blockedBy === 'approval' && this.#pending !== undefined ? { pendingApproval: this.#pending } : {}),
         ...(this.#verdict === undefined ? {} : { verdict: this.#verdict }),
-        ...(this.#step !== stepBefore || this.#since !== sinceBefore ? { newStep: true } : {}),
+        ...(this.#at.step !== stepBefore || this.#at.since !== sinceBefore ? { newStep: true } : {}),
       };
       await this.#link.publish(report);
     }
@@ -235,21 +213,21 @@ export class RampController {
 
   async #advance(): Promise<RampStatus> {
     if (this.#resuming !== undefined) await this.#resuming;
-    this.#sync();
-    if (this.#rolledBack || this.#completed || this.#closed) return this.status();
-    if (this.#link.state()?.paused !== undefined) return this.#blocked('paused');
+    this.#at.sync();
+    if (this.#at.rolledBack || this.#at.completed || this.#closed) return this.status();
+    if (this.#link.state()?.paused !== undefined) return this.#at.blocked('paused');
     const now = this.#fx.now();
-    if (now === undefined) return this.#blocked('hold');
-    if (!Number.isFinite(this.#since)) {
+    if (now === undefined) return this.#at.blocked('hold');
+    if (!Number.isFinite(this.#at.since)) {
       // The first good reading after a broken clock: the hold starts now, it is not taken as over.
-      this.#since = now;
-      return this.#blocked(null);
+      this.#at.since = now;
+      return this.#at.blocked(null);
     }
-    const from = this.#step;
+    const from = this.#at.step;
     const current = from >= 0 ? this.plan[from] : undefined;
-    if (current !== undefined && now < this.#since + current.holdMs) return this.#blocked(null);
+    if (current !== undefined && now < this.#at.since + current.holdMs) return this.#at.blocked(null);
     if (from === this.plan.length - 1) {
-      this.#completed = true;
+      this.#at.completed = true;
       this.#fx.record('complete', { migration: this.#name, percentage: current?.percentage });
       await this.#fx.send('complete', `${this.#name}: ramp complete, ${current?.percentage} % held for its grace period`);
       return this.status();
@@ -259,39 +237,37 @@ export class RampController {
       const health = readGuard(this.#guard, this.#logger, this.#name);
       this.#verdict = { verdict: health.verdict, reasons: health.reasons, at: Date.now() };
       if (!health.ok) {
-        if (this.#lastBlock.blockedBy !== 'guard') {
-          await this.#fx.send('blocked', `${this.#name}: ramp held at ${this.#where()}: ${health.reasons.join('; ')}`);
+        if (this.#at.lastBlock.blockedBy !== 'guard') {
+          await this.#fx.send('blocked', `${this.#name}: ramp held at ${this.#at.where()}: ${health.reasons.join('; ')}`);
         }
-        return this.#blocked('guard', health.reasons);
+        return this.#at.blocked('guard', health.reasons);
       }
-      if (!health.enough) return this.#blocked('samples', health.reasons.length > 0 ? health.reasons : undefined);
+      if (!health.enough) return this.#at.blocked('samples', health.reasons.length > 0 ? health.reasons : undefined);
     }
     if (this.#pending?.percentage !== next.percentage) this.#pending = { step: from + 1, percentage: next.percentage, requestedAt: Date.now() };
     const gate = { link: this.#link, approve: this.#approve, required: this.#requireApproval, timeoutMs: this.#approvalTimeoutMs };
-    if (!(await this.#fx.approved(next, this.#pending, this.status(), gate))) return this.#blocked('approval');
+    if (!(await this.#fx.approved(next, this.#pending, this.status(), gate))) return this.#at.blocked('approval');
     this.#pending = undefined;
     // Re-read the store right before saving: a rollback (or another move) may have landed while we waited.
-    const latest = this.#readStore();
-    if (latest === undefined) return this.#blocked(null); // cannot tell whether it rolled back: no step
-    if (!sameConfig(latest, this.#lastConfig)) this.#onConfig(latest);
-    if (this.#rolledBack || this.#closed) return this.status();
-    if (this.#step !== from) return this.status(); // someone else moved the ramp; the next tick decides from there
-    const rollbacksBefore = this.#rollbacksSeen;
+    const latest = this.#at.readStore();
+    if (latest === undefined) return this.#at.blocked(null); // cannot tell whether it rolled back: no step
+    if (this.#at.changed(latest)) this.#at.follow(latest);
+    if (this.#at.rolledBack || this.#closed) return this.status();
+    if (this.#at.step !== from) return this.status(); // someone else moved the ramp; the next tick decides from there
+    const rollbacksBefore = this.#at.rollbacksSeen;
     const outcome = await this.#save(next.percentage === 100 ? phases.full() : phases.canary(next.percentage), 'step');
-    this.#sync();
-    if (this.#rollbacksSeen !== rollbacksBefore && !isRolledBack(this.#current())) {
+    this.#at.sync();
+    if (this.#at.rollbacksSeen !== rollbacksBefore && !isRolledBack(this.#at.current())) {
       // A rollback landed in the store while our step was written, and our step landed after it: put the rollback back.
       await this.#restoreRollback();
       return this.status();
     }
-    if (outcome === 'conflict' || this.#rolledBack) return this.status();
+    if (outcome === 'conflict' || this.#at.rolledBack) return this.status();
     // The store's listener may already have followed the save; both land on the same step.
-    this.#step = from + 1;
-    this.#since = this.#fx.now() ?? Number.NaN;
-    this.#lastBlock = { blockedBy: null };
+    this.#at.moveTo(from + 1);
     this.#fx.record('step', { migration: this.#name, percentage: next.percentage });
-    this.#logger.info({ migration: this.#name, percentage: next.percentage, step: this.#step }, 'ramp step taken');
-    await this.#fx.send('step', `${this.#name}: ramp step ${this.#step + 1}/${this.plan.length}: ${next.percentage} % on new`);
+    this.#logger.info({ migration: this.#name, percentage: next.percentage, step: this.#at.step }, 'ramp step taken');
+    await this.#fx.send('step', `${this.#name}: ramp step ${this.#at.step + 1}/${this.plan.length}: ${next.percentage} % on new`);
     return this.status();
   }
 
@@ -299,100 +275,19 @@ export class RampController {
   async #save(config: MigrationConfig, what: 'step' | 'resume'): Promise<SaveOutcome> {
     const outcome = await this.#fx.save(config, what);
     if (outcome === 'conflict') {
-      this.#sync();
+      this.#at.sync();
       // A store that refuses a forward step over its rollback: the ramp is rolled back.
-      if (isRolledBack(this.#current())) this.#rolledBack = true;
+      if (isRolledBack(this.#at.current())) this.#at.rolledBack = true;
       else this.#logger.warn({ migration: this.#name }, 'config changed during a ramp tick; the step was not taken');
     }
     return outcome;
   }
 
   async #restoreRollback(): Promise<void> {
-    this.#rolledBack = true;
+    this.#at.rolledBack = true;
     this.#logger.error({ migration: this.#name }, 'a rollback landed while a ramp step was saved, and the step overwrote it; saving the rollback again');
     await this.#fx.save(phases.rolledBack(), 'rollback').catch((err: unknown) => {
       this.#logger.error({ err, migration: this.#name }, 'the rollback could not be saved again: roll back by hand');
     });
-  }
-
-  #blocked(blockedBy: BlockedBy, reasons?: readonly string[]): RampStatus {
-    this.#lastBlock = reasons === undefined ? { blockedBy } : { blockedBy, reasons };
-    return this.status();
-  }
-
-  /** Follows the store's config when it changed without (or before) its listener telling us. */
-  #sync(): void {
-    const config = this.#readStore();
-    if (config !== undefined && !sameConfig(config, this.#lastConfig)) this.#onConfig(config);
-  }
-
-  #onConfig(config: MigrationConfig): void {
-    if (typeof config !== 'object' || config === null) return;
-    const before = this.#lastConfig;
-    this.#lastConfig = config;
-    if (isRolledBack(config)) {
-      // Preparation and a rollback look alike; a move into it from a config that used new is a rollback.
-      if (!isRolledBack(before)) {
-        this.#rolledBack = true;
-        this.#rollbacksSeen += 1;
-        this.#pending = undefined;
-        this.#rollbackRevision = this.#link.state()?.stepRevision ?? this.#rollbackRevision;
-        void this.#link.publish({ status: this.status(), rollback: { reason: this.#fx.lastRollbackReason(), percentage: newShare(before) } });
-      }
-      return;
-    }
-    if (this.#rolledBack && this.#resumedOutside()) return;
-    const step = this.#stepOf(config);
-    if (step !== this.#step && step !== -1) {
-      // Someone else (an operator, another instance) moved the percentage: follow it.
-      this.#step = step;
-      this.#since = this.#fx.now() ?? Number.NaN;
-    }
-  }
-
-  /** After a rollback: a move recorded in the ramp state since (an operator's resume or set) lets the ramp go on from where the store is. */
-  #resumedOutside(): boolean {
-    const state = this.#link.state();
-    const config = this.#readStore();
-    if (state === undefined || config === undefined || isRolledBack(config) || state.stepRevision <= this.#rollbackRevision) return false;
-    this.#rolledBack = false;
-    this.#completed = false;
-    this.#step = this.#stepOf(config);
-    this.#since = this.#fx.now() ?? Number.NaN;
-    this.#lastBlock = { blockedBy: null };
-    this.#lastConfig = config;
-    this.#fx.record('resume', { migration: this.#name, reason: 'resumed from outside (the store)' });
-    this.#logger.info({ migration: this.#name, config }, 'ramp resumed from outside');
-    return true;
-  }
-
-  #checkResumed(): void {
-    if (this.#rolledBack && !this.#closed) this.#resumedOutside();
-  }
-
-  /** The store's config, or undefined when `current()` throws (logged). */
-  #readStore(): MigrationConfig | undefined {
-    try {
-      const config = this.#store.current();
-      return typeof config === 'object' && config !== null ? config : undefined;
-    } catch (err) {
-      this.#logger.warn({ err, migration: this.#name }, 'config store current() threw; using the last config seen');
-      return undefined;
-    }
-  }
-
-  #current(): MigrationConfig {
-    return this.#readStore() ?? this.#lastConfig;
-  }
-
-  /** The plan step whose percentage the config is at, or -1 (preparation, shadow, or off-plan). */
-  #stepOf(config: MigrationConfig): number {
-    const phase = phaseOf(config);
-    if (phase !== 'canary' && phase !== 'full') return -1;
-    return this.plan.findIndex((step) => step.percentage === newShare(config));
-  }
-
-  #where(): string {
-    return describeShare(this.#current());
   }
 }
