@@ -72,3 +72,11 @@ export const redisStoreOptionsSchema = z.strictObject({
   channel: field<string>((value) => typeof value === 'string' && value.length > 0, 'a non-empty string (a pub/sub channel)').optional(),
   clock: option.clock(),
 });
+
+export const redisSaveSchema = z.strictObject({
+  fence: field<SaveFence>(
+    (value) => typeof value === 'object' && value !== null && typeof (value as SaveFence).key === 'string' && typeof (value as SaveFence).token === 'string' && (value as SaveFence).token !== '',
+    'a lease { key, token } with non-empty strings',
+  ).optional(),
+  overwriteInvalid: option.boolean().optional(),
+});

@@ -2,25 +2,25 @@ import type { Redis } from 'ioredis';
 import type { ConfigStore } from '../config/config-provider.js';
 import { Listeners } from '../config/listeners.js';
 import type { MigrationConfig } from '../config/migration-config.js';
-import { MigrationConfigError, isRolledBack, parseMigrationConfig, sameConfig } from '../config/migration-config.js';
+import { MigrationConfigError, parseMigrationConfig } from '../config/migration-config.js';
 import { phases } from '../config/phases.js';
 import { InvalidOptionError } from '../errors.js';
-import { undoesUnseenRollback } from '../config/config-conflict.js';
 import type { RampChange, RampState, RampStateStore } from '../config/ramp-state.js';
 import { emptyRampState } from '../config/ramp-state.js';
 import { describeSafely, resolveStoreLogger } from '../config/store-options.js';
 import type { Clock } from '../observe/clock.js';
 import type { Logger } from '../observe/logger.js';
 import { parseOptions } from '../option-schema.js';
-import { FleetError } from './fleet-error.js';
 import { requireRedis } from './options.js';
 import type { RedisConfigInfo, RedisConfigStoreOptions, RedisSaveOptions, SaveFence } from './redis-config-options.js';
-import { redisStoreOptionsSchema } from './redis-config-options.js';
-import type { StoredRecord } from './redis-config-record.js';
+import { redisSaveSchema, redisStoreOptionsSchema } from './redis-config-options.js';
 import type { SaveReply } from './redis-config-record.js';
-import { invalidRecordError, parseRecord, runSaveScript } from './redis-config-record.js';
+import { parseRecord, runSaveScript } from './redis-config-record.js';
 import { ConfigChannel } from './redis-config-channel.js';
 import { RedisRampState } from './redis-ramp-state.js';
+import type { RecordSource } from './redis-record-in-force.js';
+import { RecordInForce } from './redis-record-in-force.js';
+import { writeConfig } from './redis-config-write.js';
 
 export type { RedisConfigInfo, RedisConfigStoreOptions, RedisSaveOptions, SaveFence } from './redis-config-options.js';
 
@@ -55,18 +55,11 @@ export class RedisConfigStore implements ConfigStore, RampStateStore {
   readonly #clock: Clock;
   readonly #listeners: Listeners<MigrationConfig>;
   readonly #ramp: RedisRampState;
-  #config: MigrationConfig;
-  #version = 0;
-  // The record in force exactly as Redis holds it: what a save compares the key with.
-  #raw = '';
-  #savedAt: number | undefined;
-  #rolledBack = false;
+  readonly #rec: RecordInForce;
   #loaded = false;
   #loading: Promise<void> | undefined;
   #queue: Promise<void> = Promise.resolve();
   #closed = false;
-  // The last refused record, so a bad value logs once however often it is read.
-  #lastRefused: string | undefined;
 
   /**
    * Validates the options, starts subscribing and reading the key (in the
@@ -84,21 +77,22 @@ export class RedisConfigStore implements ConfigStore, RampStateStore {
     this.#clock = options.clock;
     this.#logger = resolveStoreLogger(options.logger);
     this.#listeners = new Listeners(this.#logger, 'config listener threw');
-    this.#config = parseMigrationConfig((options.initial as MigrationConfig | undefined) ?? phases.preparation());
+    const initial = parseMigrationConfig((options.initial as MigrationConfig | undefined) ?? phases.preparation());
+    this.#rec = new RecordInForce(this.#key, initial, this.#logger, this.#listeners, (ramp) => this.#ramp.take(ramp));
 
     this.#ramp = new RedisRampState({
       redis: this.#redis,
       key: this.#key,
       logger: this.#logger,
-      current: () => ({ config: this.#config, version: this.#version, rolledBack: this.#rolledBack }),
+      current: () => ({ config: this.#rec.config, version: this.#rec.version, rolledBack: this.#rec.rolledBack }),
       write: (config, version, expected, usedNew, ramp) => this.#eval(config, undefined, version, expected, usedNew, ramp),
       adoptSaved: (raw) => this.#adopt(raw, 'save'),
-      applyRead: (record) => this.#apply(record, 'read'),
-      refuse: (raw, error) => this.#refuse(raw, error),
+      applyRead: (record) => this.#rec.apply(record, 'read'),
+      refuse: (raw, error) => this.#rec.refuse(raw, error),
     });
     this.#channelSub = new ConfigChannel(this.#redis, this.#channel, this.#logger, this.#key, {
       message: (raw) => this.#adopt(raw, 'message'),
-      lost: () => this.#logger.warn({ key: this.#key, config: this.#config }, 'redis connection lost; serving the last good config until it is back'),
+      lost: () => this.#logger.warn({ key: this.#key, config: this.#rec.config }, 'redis connection lost; serving the last good config until it is back'),
       back: () => {
         this.#logger.info({ key: this.#key }, 'redis connection back; re-reading the config');
         void this.#reread();
@@ -142,12 +136,12 @@ export class RedisConfigStore implements ConfigStore, RampStateStore {
 
   /** The config in force, from memory. */
   current(): MigrationConfig {
-    return this.#config;
+    return this.#rec.config;
   }
 
   /** Version, save time and rollback flag of the record in force. */
   info(): RedisConfigInfo {
-    return { version: this.#version, savedAt: this.#savedAt, rolledBack: this.#rolledBack, loaded: this.#loaded };
+    return { version: this.#rec.version, savedAt: this.#rec.savedAt, rolledBack: this.#rec.rolledBack, loaded: this.#loaded };
   }
 
   /** The Redis key of the config record. */
@@ -175,16 +169,9 @@ export class RedisConfigStore implements ConfigStore, RampStateStore {
    */
   async save(config: MigrationConfig, options: RedisSaveOptions = {}): Promise<void> {
     const parsed = parseMigrationConfig(config);
-    if (typeof options !== 'object' || options === null) {
-      throw new InvalidOptionError('options', `must be an object ({ fence?, overwriteInvalid? }), got ${describeSafely(options)}`);
-    }
-    const fence = options.fence;
-    if (fence !== undefined && (typeof fence !== 'object' || fence === null || typeof fence.key !== 'string' || typeof fence.token !== 'string' || fence.token === '')) {
-      throw new InvalidOptionError('fence', `must be { key, token } with non-empty strings, got ${describeSafely(fence)}`);
-    }
-    const overwriteInvalid = options.overwriteInvalid === true;
+    const { fence, overwriteInvalid = false } = parseOptions(redisSaveSchema, options, 'RedisConfigStore.save');
     // The view this save was decided from: a rollback applied after it must not be undone.
-    const seen = this.#loaded ? this.#version : undefined;
+    const seen = this.#loaded ? this.#rec.version : undefined;
     return this.#enqueue(() => this.#write(parsed, fence, seen, overwriteInvalid));
   }
 
@@ -195,7 +182,7 @@ export class RedisConfigStore implements ConfigStore, RampStateStore {
 
   /** True when the config in force came from a rollback. */
   rolledBack(): boolean {
-    return this.#rolledBack;
+    return this.#rec.rolledBack;
   }
 
   /**
@@ -237,47 +224,20 @@ export class RedisConfigStore implements ConfigStore, RampStateStore {
   async #write(config: MigrationConfig, fence: SaveFence | undefined, seen: number | undefined, overwriteInvalid: boolean): Promise<void> {
     // Compare against the fleet's version, not the 0 of a store that has not read the key yet.
     if (!this.#loaded) await this.ready().catch(noop);
-    if (undoesUnseenRollback(config, this.#config, this.#version > (seen ?? this.#version))) {
-      throw new FleetError(
-        'ERR_CONFLICT',
-        `config not saved to "${this.#key}": it was rolled back (version ${this.#version}) after this save was decided, and stays rolled back; decide again from the rolled-back config`,
-      );
-    }
-    let expected = this.#raw;
-    if (overwriteInvalid) {
-      const raw = await this.#redis.get(this.#key);
-      if (raw !== null && parseRecord(raw) instanceof MigrationConfigError) expected = raw;
-    }
-    const usedNew = !isRolledBack(this.#config) || this.#rolledBack;
-    const { status, version, record, previous } = await this.#eval(config, fence, this.#version, expected, usedNew, undefined);
-    if (status === -1) {
-      throw new FleetError('ERR_LEASE_LOST', `config not saved to "${this.#key}": the lease "${fence?.key ?? ''}" is not held by this instance`);
-    }
-    if (status === 0) {
-      const mine = this.#version;
-      if (typeof record === 'string') {
-        const stored = parseRecord(record);
-        if (stored instanceof MigrationConfigError) {
-          this.#refuse(record, stored);
-          throw invalidRecordError(this.#key, stored);
-        }
-        // Even when closed: the caller is told to decide again from what this store now serves.
-        this.#apply(stored, 'read');
-      }
-      throw new FleetError(
-        'ERR_CONFLICT',
-        `config not saved to "${this.#key}": another instance saved version ${String(version)} while this one was at ${mine}; this instance now serves it, decide again and retry`,
-      );
-    }
-    if (typeof record === 'string') {
-      if (typeof previous === 'string' && previous !== '' && previous !== this.#raw) {
-        const replaced = parseRecord(previous);
-        if (replaced instanceof MigrationConfigError) {
-          this.#logger.warn({ key: this.#key, issues: replaced.issues, config }, `redis key "${this.#key}" held an invalid record; replaced by this save`);
-        }
-      }
-      this.#adopt(record, 'save');
-    }
+    await writeConfig(
+      {
+        redis: this.#redis,
+        key: this.#key,
+        logger: this.#logger,
+        rec: this.#rec,
+        eval: (expected, usedNew) => this.#eval(config, fence, this.#rec.version, expected, usedNew, undefined),
+        adoptSaved: (raw) => this.#adopt(raw, 'save'),
+      },
+      config,
+      fence,
+      seen,
+      overwriteInvalid,
+    );
   }
 
   /** Runs SAVE_SCRIPT; `ramp` undefined keeps the stored ramp state. */
@@ -299,34 +259,33 @@ export class RedisConfigStore implements ConfigStore, RampStateStore {
   async #load(): Promise<void> {
     await this.#channelSub.subscribed;
     // Subscribed first, then read: a save between the two is in the read or on the channel.
-    let raw = await this.#redis.get(this.#key);
-    if (raw === null) {
-      await this.#restore();
-      raw = await this.#redis.get(this.#key);
-    }
+    const raw = await this.#readOrRestore();
     if (raw === null) return;
     const record = parseRecord(raw);
     if (record instanceof MigrationConfigError) {
-      this.#refuse(raw, record);
+      this.#rec.refuse(raw, record);
       throw record;
     }
-    this.#apply(record, 'read');
+    this.#rec.apply(record, 'read');
     this.#loaded = true;
   }
 
-  /** Writes the config in force onto a missing key (never over an existing one), at the version in force. */
-  async #restore(): Promise<void> {
+  /** The key's record; when the key is missing, the config in force is written onto it first (never over an existing one). */
+  async #readOrRestore(): Promise<string | null> {
+    const raw = await this.#redis.get(this.#key);
+    if (raw !== null) return raw;
     const record = {
-      version: Math.max(this.#version, 1),
-      savedAt: this.#savedAt ?? Math.floor(this.#clock.now()),
-      rolledBack: this.#rolledBack,
-      config: this.#config,
+      version: Math.max(this.#rec.version, 1),
+      savedAt: this.#rec.savedAt ?? Math.floor(this.#clock.now()),
+      rolledBack: this.#rec.rolledBack,
+      config: this.#rec.config,
       ...(this.#ramp.stored === undefined ? {} : { ramp: JSON.stringify(this.#ramp.stored) }),
     };
     const written = await this.#redis.set(this.#key, JSON.stringify(record), 'NX');
     if (written === 'OK' && this.#loaded) {
       this.#logger.warn({ key: this.#key, version: record.version, config: record.config }, 'redis config key was missing; restored the last good config');
     }
+    return this.#redis.get(this.#key);
   }
 
   async #reread(): Promise<void> {
@@ -337,50 +296,15 @@ export class RedisConfigStore implements ConfigStore, RampStateStore {
         await this.ready();
         return;
       }
-      let raw = await this.#redis.get(this.#key);
-      if (raw === null) {
-        await this.#restore();
-        raw = await this.#redis.get(this.#key);
-      }
+      const raw = await this.#readOrRestore();
       if (raw !== null) this.#adopt(raw, 'read');
     } catch (err) {
       this.#logger.warn({ err, key: this.#key }, 'redis config could not be re-read after reconnecting; keeping the last good config');
     }
   }
 
-  /** Validates a record from Redis and serves it when it is not older than the one in force. */
-  #adopt(raw: string, source: 'message' | 'read' | 'save'): void {
+  #adopt(raw: string, source: RecordSource): void {
     if (this.#closed && source !== 'save') return;
-    const record = parseRecord(raw);
-    if (record instanceof MigrationConfigError) {
-      this.#refuse(raw, record);
-      return;
-    }
-    this.#apply(record, source);
-  }
-
-  #apply(record: StoredRecord, source: 'message' | 'read' | 'save'): void {
-    this.#lastRefused = undefined;
-    // An older version is a message or read overtaken by a newer save; equal versions differ only after Redis lost the key.
-    if (record.version < this.#version) return;
-    const before = this.#config;
-    this.#version = record.version;
-    this.#raw = record.raw;
-    this.#savedAt = record.savedAt;
-    this.#rolledBack = record.rolledBack;
-    this.#ramp.take(record.ramp);
-    if (sameConfig(before, record.config)) return;
-    this.#config = record.config;
-    if (source !== 'save') this.#logger.info({ key: this.#key, version: record.version, before, after: record.config }, 'config changed in redis');
-    this.#listeners.notify(record.config);
-  }
-
-  #refuse(raw: string, error: MigrationConfigError): void {
-    if (raw === this.#lastRefused) return;
-    this.#lastRefused = raw;
-    this.#logger.error(
-      { key: this.#key, issues: error.issues, config: this.#config },
-      `config in redis key "${this.#key}" refused, keeping the last good config: ${error.message}`,
-    );
+    this.#rec.adopt(raw, source);
   }
 }

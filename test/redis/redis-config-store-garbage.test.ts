@@ -117,4 +117,17 @@ describeWithRedis('RedisConfigStore when the key holds garbage', (url) => {
     await expect(store.save(phases.canary(7), { fence: 'x' } as never)).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION' });
     expect(() => new RedisConfigStore({ redis: redis(), key: 'k', logger: 'x' as never })).toThrow(/`logger`/);
   });
+
+  it('save refuses an unknown or mistyped option, naming it, and writes nothing', async () => {
+    const key = uniqueKey('garbage-save-options');
+    const store = await connect(key);
+    const before = await redis().get(key);
+    const serving = store.current();
+    await expect(store.save(phases.canary(7), { overwriteInvalid: 'yes' } as never)).rejects.toThrow(/overwriteInvalid/);
+    await expect(store.save(phases.canary(7), { fenced: { key: 'l', token: 't' } } as never)).rejects.toThrow(/did you mean `fence`/);
+    await expect(store.save(phases.canary(7), { fence: { key: 'l', token: '' } })).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION' });
+    expect(await redis().get(key)).toBe(before);
+    expect(store.current()).toEqual(serving);
+    expect(serving).not.toEqual(phases.canary(7));
+  });
 });
