@@ -5,18 +5,19 @@ import type { Logger } from '../observe/logger.js';
 import { writeFileAtomic } from '../atomic-file.js';
 import type { ConfigStore } from './config-provider.js';
 import type { FileConfigStoreOptions, FileSaveOptions } from './file-store-options.js';
-import { fileStoreOptionsSchema } from './file-store-options.js';
+import { fileSaveSchema, fileStoreOptionsSchema } from './file-store-options.js';
+import type { WritePlan, WriteRequest } from './file-config-write.js';
+import { planWrite } from './file-config-write.js';
 import type { ConfigFileRead } from './config-file.js';
 import { createConfigFileSync, readConfigFile, readConfigFileSync, resolveWriteTarget, serializeConfigFile, signatureOf } from './config-file.js';
-import { ConfigConflictError, undoesUnseenRollback } from './config-conflict.js';
 import { acquireFileLock } from './file-lock.js';
 import { FileWatch } from './file-watch.js';
 import { Listeners } from './listeners.js';
 import type { MigrationConfig } from './migration-config.js';
-import { MigrationConfigError, isRolledBack, parseMigrationConfig, sameConfig } from './migration-config.js';
+import { parseMigrationConfig, sameConfig } from './migration-config.js';
 import { phases } from './phases.js';
 import type { RampChange, RampState, RampStateStore } from './ramp-state.js';
-import { emptyRampState, nextRevision, parseRampState, rollbackFlag, sameRampState } from './ramp-state.js';
+import { emptyRampState, sameRampState } from './ramp-state.js';
 import { describeSafely, resolveStoreLogger } from './store-options.js';
 
 export type { FileConfigStoreOptions, FileSaveOptions } from './file-store-options.js';
@@ -134,15 +135,15 @@ export class FileConfigStore implements ConfigStore, RampStateStore {
    *   and `current()`, are unchanged).
    */
   save(config: MigrationConfig, options: FileSaveOptions = {}): Promise<void> {
-    let parsed: MigrationConfig;
+    let request: WriteRequest;
     try {
-      parsed = parseMigrationConfig(config);
+      const parsed = parseMigrationConfig(config);
+      const { overwriteInvalid = false } = parseOptions(fileSaveSchema, options, 'FileConfigStore.save');
+      request = { config: parsed, seen: this.#signature, overwriteInvalid };
     } catch (err) {
       return Promise.reject(err);
     }
-    const overwriteInvalid = typeof options === 'object' && options !== null && options.overwriteInvalid === true;
-    const seen = this.#signature;
-    return this.#enqueue(() => this.#write(parsed, seen, overwriteInvalid));
+    return this.#enqueue(() => this.#write(request));
   }
 
   /** The ramp state stored in the file (emptyRampState() while it holds none). */
@@ -163,7 +164,7 @@ export class FileConfigStore implements ConfigStore, RampStateStore {
    */
   updateRamp(change: (ramp: RampState, config: MigrationConfig) => RampChange | undefined): Promise<RampState> {
     return this.#enqueue(async () => {
-      await this.#write(undefined, this.#signature, false, change);
+      await this.#write({ change });
     }).then(() => this.rampState());
   }
 
@@ -193,65 +194,34 @@ export class FileConfigStore implements ConfigStore, RampStateStore {
     return run;
   }
 
-  async #write(
-    given: MigrationConfig | undefined,
-    seen: string | undefined,
-    overwriteInvalid: boolean,
-    change?: (ramp: RampState, config: MigrationConfig) => RampChange | undefined,
-  ): Promise<void> {
+  async #write(request: WriteRequest): Promise<void> {
     const target = resolveWriteTarget(this.#file);
     const release = await acquireFileLock(`${target}.lock`, this.#lockTimeoutMs);
-    let config: MigrationConfig;
-    let ramp: RampState | undefined;
+    let plan: WritePlan;
     const before = this.#config;
     try {
       const found = await readConfigFile(target);
-      const base = found.kind === 'ok' ? found.config : this.#config;
-      const foundRamp = found.kind === 'ok' ? found.ramp : undefined;
-      if (change === undefined) {
-        config = given as MigrationConfig;
-        ramp = foundRamp === undefined ? undefined : { ...foundRamp, rolledBack: rollbackFlag(config, base, foundRamp.rolledBack === true) };
-      } else {
-        const result = change(foundRamp ?? emptyRampState(), base);
-        if (result === undefined) {
-          if (found.kind === 'ok') this.#serve(found.config, found.signature, found.ramp);
-          return;
-        }
-        config = result.config === undefined ? base : parseMigrationConfig(result.config);
-        const next = parseRampState(nextRevision(result.ramp, foundRamp ?? emptyRampState()));
-        if (next === undefined) throw new TypeError('[migration-glue] updateRamp: the change returned an invalid ramp state');
-        ramp = { ...next, rolledBack: result.config === undefined || result.ramp.rolledBack !== undefined ? next.rolledBack : rollbackFlag(config, base, foundRamp?.rolledBack === true) };
-      }
-      const rollback = isRolledBack(config);
-      if (found.kind === 'ok' && undoesUnseenRollback(config, found.config, change === undefined && found.signature !== seen)) {
-        this.#serve(found.config, found.signature, found.ramp);
-        throw new ConfigConflictError(
-          `config not saved to ${this.#file}: it was rolled back after this save was decided, and stays rolled back; this store now serves the rollback, decide again from it`,
-        );
+      plan = planWrite(this.#file, found, this.#config, request);
+      if (plan.kind !== 'write') {
+        if (found.kind === 'ok') this.#serve(found.config, found.signature, found.ramp);
+        if (plan.kind === 'conflict') throw plan.error;
+        return;
       }
       if (found.kind === 'invalid') {
-        if (!rollback && !overwriteInvalid) {
-          const error = new MigrationConfigError(found.error.issues);
-          error.message = `${found.error.message}; not replaced by a save that is not a rollback: fix the file, roll back, or save with { overwriteInvalid: true }`;
-          throw error;
-        }
-        this.#logger.warn({ path: this.#file, issues: found.error.issues, config }, 'config file held no valid config; replaced by this save');
+        this.#logger.warn({ path: this.#file, issues: found.error.issues, config: plan.config }, 'config file held no valid config; replaced by this save');
       }
-      const stats = await writeFileAtomic(target, serializeConfigFile(config, ramp), found.kind === 'missing' ? {} : { mode: found.mode });
+      const stats = await writeFileAtomic(target, serializeConfigFile(plan.config, plan.ramp), found.kind === 'missing' ? {} : { mode: found.mode });
       this.#signature = signatureOf(stats);
     } finally {
       await release();
     }
+    const { config, ramp } = plan;
     this.#config = config;
     this.#lastProblem = undefined;
     const rampChanged = ramp !== undefined && (this.#ramp === undefined || !sameRampState(ramp, this.#ramp));
     this.#ramp = ramp;
-    if (change === undefined || !sameConfig(before, config)) this.#listeners.notify(config);
-    if (rampChanged) this.#notifyRamp(ramp as RampState);
-  }
-
-  #notifyRamp(ramp: RampState): void {
-    this.#rampListeners.notify(ramp);
+    if ('config' in request || !sameConfig(before, config)) this.#listeners.notify(config);
+    if (rampChanged) this.#rampListeners.notify(ramp);
   }
 
   /** Serves a config read from the file; notifies when it differs. */
@@ -260,7 +230,7 @@ export class FileConfigStore implements ConfigStore, RampStateStore {
     this.#lastProblem = undefined;
     const rampChanged = ramp !== undefined && (this.#ramp === undefined || !sameRampState(ramp, this.#ramp));
     this.#ramp = ramp;
-    if (rampChanged) this.#notifyRamp(ramp as RampState);
+    if (rampChanged) this.#rampListeners.notify(ramp);
     if (sameConfig(config, this.#config)) return;
     const before = this.#config;
     this.#config = config;

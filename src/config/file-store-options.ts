@@ -74,3 +74,6 @@ export const fileStoreOptionsSchema = z.strictObject({
   lockTimeoutMs: ms(1).default(10_000),
 });
 
+export const fileSaveSchema = z.strictObject({
+  overwriteInvalid: option.boolean().optional(),
+});

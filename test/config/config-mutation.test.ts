@@ -419,4 +419,15 @@ describe('FileConfigStore options at their limits', () => {
     await store.save(phases.rolledBack());
     expect(JSON.parse(readFileSync(where, 'utf8'))).toEqual(phases.rolledBack());
   });
+
+  it('refuses an unknown or mistyped save option, naming it, and leaves the file as it was', async () => {
+    const where = file();
+    const store = open({ path: where, initial: phases.shadow() });
+    const before = readFileSync(where, 'utf8');
+    await expect(store.save(phases.canary(1), { overwriteInvalid: 'yes' } as never)).rejects.toThrow(/`overwriteInvalid`/);
+    await expect(store.save(phases.canary(1), { overwriteInvalids: true } as never)).rejects.toThrow(/did you mean `overwriteInvalid`/);
+    await expect(store.save(phases.canary(1), null as never)).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION' });
+    expect(readFileSync(where, 'utf8')).toBe(before);
+    expect(store.current()).toEqual(phases.shadow());
+  });
 });
