@@ -1,37 +1,27 @@
 import { toComparator } from '../compare/to-comparator.js';
 import type { ConfigProvider } from '../config/config-provider.js';
-import type { PhaseName } from '../core/routing.js';
 import { phaseOf } from '../core/routing.js';
 import type { Clock } from '../observe/clock.js';
 import { Emitter } from '../observe/emitter.js';
 import type { Listener } from '../observe/emitter.js';
 import { LogLimiter } from '../observe/log-limiter.js';
 import type { Logger } from '../observe/logger.js';
-import type { Settled } from '../bounded.js';
-import { errorText, loggableError, timeoutError, unwrap } from './bounded.js';
+import { timeoutError, unwrap } from './bounded.js';
 import { settleWithin } from '../bounded.js';
 import type { DualWriteEvents, DualWriteStats, RepairResult } from './dual-write-events.js';
 import type { DualWriteRepositoryOptions, ResolvedDualWriteOptions } from './dual-write-options.js';
 import { resolveDualWriteOptions } from './dual-write-options.js';
 import { KeyedQueue, keyId, requireKey } from './keys.js';
-import type { RepairLog, Side } from './repair-log.js';
-import type { AckedWrite } from './repair-replay.js';
+import type { RepairLog } from './repair-log.js';
 import { RepairTracker } from './repair-replay.js';
 import { RepairRunner } from './repair-runner.js';
 import type { Repository } from './repository.js';
 import { ShadowReads } from './shadow-reads.js';
 import { DualReads } from './dual-reads.js';
+import { DualWrites } from './dual-writes.js';
 import type { TombstoneStore } from './tombstone-store.js';
 
 export type { DualWriteRepositoryOptions } from './dual-write-options.js';
-
-interface Sides<E, K> {
-  readonly primary: Repository<E, K>;
-  readonly secondary: Repository<E, K>;
-  readonly secondarySide: Side;
-}
-
-type Op = 'save' | 'delete';
 
 /**
  * A Repository over an old and a new store that follows the glue's phases:
@@ -72,14 +62,7 @@ export class DualWriteRepository<E, K> implements Repository<E, K> {
   readonly #runner: RepairRunner<E, K>;
   readonly #reads: DualReads<E, K>;
   #repairing: Promise<RepairResult> | undefined;
-  readonly #counts = {
-    acknowledged: 0,
-    primaryFailures: 0,
-    primaryTimeouts: 0,
-    lateWrites: 0,
-    secondaryFailures: 0,
-    secondaryTimeouts: 0,
-  };
+  readonly #dual: DualWrites<E, K>;
 
   /** @throws InvalidOptionError naming the bad option; MigrationConfigError for a bad static config. */
   constructor(options: DualWriteRepositoryOptions<E, K>) {
@@ -120,6 +103,20 @@ export class DualWriteRepository<E, K> implements Repository<E, K> {
       limitedLog: this.#limitedLog,
       emitter: this.#emitter,
     });
+    this.#dual = new DualWrites({
+      name: this.name,
+      old: this.#old,
+      new: this.#new,
+      timeoutMs: o.timeoutMs,
+      secondaryTimeoutMs: o.secondaryTimeoutMs,
+      tombstones: this.#tombstones,
+      runner: this.#runner,
+      tracker: this.#tracker,
+      emitter: this.#emitter,
+      logger: this.#logger,
+      log: this.#limitedLog,
+      clock: this.#clock,
+    });
   }
 
   /** The repair log in use (the default in-memory one when none was given). */
@@ -150,7 +147,7 @@ export class DualWriteRepository<E, K> implements Repository<E, K> {
    */
   async save(entity: E): Promise<void> {
     const key = requireKey(this.#keyOf(entity), 'the key keyOf returned');
-    return this.#writes.run(keyId(key), () => this.#write(key, { op: 'save', row: entity }, (store) => store.save(entity)));
+    return this.#writes.run(keyId(key), () => this.#dual.write(key, { op: 'save', row: entity }, this.#provider.current(), (store) => store.save(entity)));
   }
 
   /**
@@ -159,7 +156,7 @@ export class DualWriteRepository<E, K> implements Repository<E, K> {
    */
   async delete(key: K): Promise<void> {
     requireKey(key, 'the key');
-    return this.#writes.run(keyId(key), () => this.#write(key, { op: 'delete' }, (store) => store.delete(key)));
+    return this.#writes.run(keyId(key), () => this.#dual.write(key, { op: 'delete' }, this.#provider.current(), (store) => store.delete(key)));
   }
 
   /** A page in key order from the store that serves reads in this phase (new in full, old otherwise), bounded by `timeoutMs`. */
@@ -203,7 +200,7 @@ export class DualWriteRepository<E, K> implements Repository<E, K> {
 
   /** Counts since this instance was made. Cheap. */
   stats(): DualWriteStats {
-    const c = this.#counts;
+    const c = this.#dual.counts;
     const s = this.#shadow.counts;
     return {
       migration: this.name,
@@ -227,98 +224,5 @@ export class DualWriteRepository<E, K> implements Repository<E, K> {
         lost: this.#runner.totals.lost,
       },
     };
-  }
-
-  #sides(phase: PhaseName): Sides<E, K> | undefined {
-    if (phase === 'preparation') return undefined;
-    if (phase === 'full') return { primary: this.#new, secondary: this.#old, secondarySide: 'old' };
-    return { primary: this.#old, secondary: this.#new, secondarySide: 'new' };
-  }
-
-  async #write(key: K, write: AckedWrite, apply: (store: Repository<E, K>) => Promise<void>): Promise<void> {
-    const op = write.op;
-    const id = keyId(key);
-    const phase = phaseOf(this.#provider.current());
-    const sides = this.#sides(phase);
-    if (sides === undefined) {
-      // Known before the write: once old alone holds it, an older entry of this key must not win a replay.
-      await this.#runner.loadTracked();
-      await this.#primary(key, op, () => apply(this.#old));
-      if (this.#tracker.get(id) !== undefined) {
-        this.#tracker.acked(id, write);
-        await this.#runner.record(key, write, 'new', 'written to old only (preparation) after an earlier entry of this key', this.#now());
-      }
-      return;
-    }
-    await this.#primary(key, op, () => apply(sides.primary));
-    this.#tracker.acked(id, write);
-    await this.#tombstone(key, op);
-    const side = sides.secondarySide;
-    const ms = this.#limits.secondaryTimeoutMs;
-    const outcome = await settleWithin(() => apply(sides.secondary), ms, (late) => this.#secondaryLate(id, key, write, side, late));
-    if (outcome.status === 'ok') return;
-    if (outcome.status === 'timeout') {
-      this.#counts.secondaryTimeouts += 1;
-      this.#tracker.hang(id);
-    }
-    const error = outcome.status === 'error' ? outcome.error : timeoutError(`${op} of ${side} in "${this.name}"`, ms);
-    this.#counts.secondaryFailures += 1;
-    const recorded = await this.#runner.record(key, write, side, errorText(error), this.#now());
-    if (recorded) {
-      this.#limitedLog.log('warn', `secondary-${side}`, { migration: this.name, key, op, side, err: loggableError(error) }, `${side} failed a ${op}; recorded in the repair log`);
-    }
-    this.#emitter.emit('secondaryFailure', { migration: this.name, key, op, side, phase, error });
-  }
-
-  async #primary(key: K, op: Op, write: () => Promise<void>): Promise<void> {
-    const ms = this.#limits.timeoutMs;
-    const outcome = await settleWithin(write, ms, (late) => this.#primaryLate(key, op, late));
-    if (outcome.status === 'ok') {
-      this.#counts.acknowledged += 1;
-      return;
-    }
-    this.#counts.primaryFailures += 1;
-    if (outcome.status === 'timeout') this.#counts.primaryTimeouts += 1;
-    throw outcome.status === 'error' ? outcome.error : timeoutError(`${op} of the primary in "${this.name}"`, ms);
-  }
-
-  #primaryLate(key: K, op: Op, late: Settled<void>): void {
-    if (late.status !== 'ok') return;
-    this.#counts.lateWrites += 1;
-    this.#limitedLog.log(
-      'error',
-      'late-primary',
-      { migration: this.name, key, op },
-      `a ${op} that timed out landed in the primary later; the caller was told it failed, so the stores may differ on this key: run verify`,
-    );
-  }
-
-  #secondaryLate(id: string, key: K, write: AckedWrite, side: Side, late: Settled<void>): void {
-    this.#tracker.land(id, write);
-    this.#logger.debug({ migration: this.name, key, op: write.op, side, ok: late.status === 'ok' }, 'a timed-out secondary write answered; its key can be repaired now');
-  }
-
-  async #tombstone(key: K, op: Op): Promise<void> {
-    // Saved again after a delete: a tombstone left in place would make backfill undo this row.
-    // A delete leaves one before its secondary delete: a backfill insert landing after that delete then sees it.
-    const at = this.#now();
-    const outcome = await settleWithin(() => (op === 'save' ? this.#tombstones.remove(key) : this.#tombstones.add(key, at)), this.#limits.secondaryTimeoutMs);
-    if (outcome.status === 'ok') return;
-    const err = outcome.status === 'error' ? loggableError(outcome.error) : { message: 'timed out' };
-    const message =
-      op === 'save'
-        ? 'tombstone could not be removed; a running backfill may skip this row (verify will report it as missing)'
-        : 'tombstone could not be recorded; a running backfill may copy this row back (verify will report it as extra)';
-    this.#limitedLog.log('error', `tombstone-${op}`, { err, migration: this.name, key }, message);
-  }
-
-  #now(): number {
-    try {
-      const now = this.#clock.now();
-      if (typeof now === 'number' && Number.isFinite(now)) return now;
-    } catch {
-      // a broken clock must not lose a repair entry
-    }
-    return Date.now();
   }
 }
