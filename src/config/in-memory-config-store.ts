@@ -7,9 +7,13 @@ import { phases } from './phases.js';
 import type { RampChange, RampState, RampStateStore } from './ramp-state.js';
 import { emptyRampState, nextRevision, parseRampState, rollbackFlag } from './ramp-state.js';
 import { Listeners } from './listeners.js';
-import { readStoreOptions, resolveStoreLogger } from './store-options.js';
+import { z } from 'zod';
+import { parseOptions } from '../option-schema.js';
+import { resolveStoreLogger } from './store-options.js';
 
 const noop = (): void => {};
+
+const optionsSchema = z.strictObject({ logger: z.unknown().optional() });
 
 /** Options of InMemoryConfigStore. */
 export interface InMemoryConfigStoreOptions {
@@ -44,7 +48,7 @@ export class InMemoryConfigStore implements ConfigStore, RampStateStore {
    */
   constructor(initial: MigrationConfig = phases.preparation(), options: InMemoryConfigStoreOptions = {}) {
     this.#config = parseMigrationConfig(initial);
-    this.#logger = resolveStoreLogger(readStoreOptions<InMemoryConfigStoreOptions>(options, 'the InMemoryConfigStore options').logger);
+    this.#logger = resolveStoreLogger(parseOptions(optionsSchema, options, 'the InMemoryConfigStore options').logger as Logger | undefined);
     this.#listeners = new Listeners(this.#logger, 'config listener threw');
     this.#rampListeners = new Listeners(this.#logger, 'ramp listener threw');
   }

@@ -46,19 +46,3 @@ export function describeSafely(value: unknown): string {
     return 'an unreadable object (a revoked Proxy?)';
   }
 }
-
-/**
- * A plain copy of a store's options object, read once: a getter that throws
- * or a revoked Proxy becomes a clear InvalidOptionError instead of a TypeError.
- * @throws InvalidOptionError (`options`) when `value` is not an object or cannot be read.
- */
-export function readStoreOptions<T extends object>(value: unknown, what: string): Partial<T> {
-  if (typeof value !== 'object' || value === null) {
-    throw new InvalidOptionError('options', `must be an object (${what}), got ${describeSafely(value)}`);
-  }
-  try {
-    return { ...(value as Partial<T>) };
-  } catch (err) {
-    throw new InvalidOptionError('options', `could not be read (${what}): ${err instanceof Error ? err.message : 'unreadable'}`);
-  }
-}

@@ -6,7 +6,7 @@ import { FileConfigStore, InMemoryConfigStore, MigrationConfigError, migrationCo
 import type { MigrationConfig } from '../../src/index.js';
 import { ConfigConflictError, undoesUnseenRollback } from '../../src/config/config-conflict.js';
 import { isRolledBack, sameConfig } from '../../src/config/migration-config.js';
-import { describeSafely, readStoreOptions, requireListener, resolveStoreLogger } from '../../src/config/store-options.js';
+import { describeSafely, requireListener, resolveStoreLogger } from '../../src/config/store-options.js';
 
 // Limits and messages, one by one: each check here is one a mutant of
 // src/config would otherwise pass.
@@ -243,33 +243,20 @@ describe('store options', () => {
     expect(describeSafely(revocable.proxy)).toBe('a revoked Proxy');
   });
 
-  it('reads options once into a plain copy, and names what could not be read', () => {
-    const given = { logger: undefined, watch: true };
-    const copy = readStoreOptions<{ watch: boolean }>(given, 'the test options');
-    expect(copy).toEqual(given);
-    expect(copy).not.toBe(given);
-    expect(thrownBy(() => readStoreOptions(null, 'the test options')).message).toBe(
-      '[migration-glue] option `options` must be an object (the test options), got null',
+  it('InMemoryConfigStore checks its options like every other store: not an object, unreadable, unknown', () => {
+    expect(thrownBy(() => new InMemoryConfigStore(undefined, null as never)).message).toBe(
+      '[migration-glue] option `options` must be an object (the InMemoryConfigStore options), got null',
     );
-    expect(thrownBy(() => readStoreOptions(3, 'the test options')).message).toBe('[migration-glue] option `options` must be an object (the test options), got 3');
-    const getter = Object.defineProperty({}, 'watch', {
+    const getter = Object.defineProperty({}, 'logger', {
       enumerable: true,
       get() {
         throw new Error('no reading');
       },
     });
-    expect(thrownBy(() => readStoreOptions(getter, 'the test options')).message).toBe(
-      '[migration-glue] option `options` could not be read (the test options): no reading',
-    );
-    const odd = Object.defineProperty({}, 'watch', {
-      enumerable: true,
-      get() {
-        throw 'a string';
-      },
-    });
-    expect(thrownBy(() => readStoreOptions(odd, 'the test options')).message).toBe(
-      '[migration-glue] option `options` could not be read (the test options): unreadable',
-    );
+    const unreadable = thrownBy(() => new InMemoryConfigStore(undefined, getter as never));
+    expect(unreadable.code).toBe('ERR_INVALID_OPTION');
+    expect(unreadable.message).toMatch(/could not be read \(the InMemoryConfigStore options\)/);
+    expect(thrownBy(() => new InMemoryConfigStore(undefined, { loger: console } as never)).message).toMatch(/`loger`.*did you mean `logger`/);
   });
 });
 
