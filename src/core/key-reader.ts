@@ -18,6 +18,7 @@ export class KeyReader<I> {
   readonly #customKey: boolean;
   readonly #log: LogLimiter;
   readonly #clean: (input: I) => I;
+  readonly #cleanError: (error: unknown, input: I | undefined) => unknown;
   readonly #onProblem: (problem: RoutingKeyProblem, error?: unknown) => void;
   #problem: RoutingKeyProblem = 'missing';
   #error: unknown;
@@ -31,6 +32,8 @@ export class KeyReader<I> {
     log: LogLimiter;
     /** The input as logs may show it (the `shadow.clean.input` hook). */
     clean: (input: I) => I;
+    /** An error as logs may show it (the `shadow.clean.error` rule). */
+    cleanError: (error: unknown, input: I | undefined) => unknown;
   }) {
     this.#name = init.name;
     this.#salt = init.salt;
@@ -39,6 +42,7 @@ export class KeyReader<I> {
     this.#routingKey = init.routingKey ?? (defaultRoutingKey as RoutingKeyFn<I>);
     this.#log = init.log;
     this.#clean = init.clean;
+    this.#cleanError = init.cleanError;
     this.#onProblem = (problem, error) => {
       this.#problem = problem;
       this.#error = error;
@@ -61,7 +65,7 @@ export class KeyReader<I> {
     try {
       bucket = bucketOf(key, this.#salt, this.#hasher);
     } catch (err) {
-      this.#log.log('error', 'hasher', { migration: this.#name, err }, 'the hasher threw; old served the call');
+      this.#log.log('error', 'hasher', { migration: this.#name, err: this.#cleanError(err, undefined) }, 'the hasher threw; old served the call');
       return undefined;
     }
     if (Number.isInteger(bucket) && bucket >= 0 && bucket < BUCKETS) return bucket;
@@ -88,7 +92,7 @@ export class KeyReader<I> {
         migration: this.#name,
         missingKeys: this.#missing,
         inputFields: inputFieldNames(this.#clean(input)),
-        ...(problem === 'threw' ? { err: error } : {}),
+        ...(problem === 'threw' ? { err: this.#cleanError(error, input) } : {}),
       }),
       `call without a routing key: old served it, and no call without a key reaches new. ${this.#advice(problem)}`,
     );

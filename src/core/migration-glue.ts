@@ -86,7 +86,7 @@ export class MigrationGlue<I, O> implements Service<I, O> {
       windowMs,
       recorder: this.#arms,
     });
-    this.#keys = new KeyReader<I>({ name, salt: resolved.salt, hasher, routingKey: resolved.routingKey, log: this.#log, clean: (input) => this.#shadow.clean(input) });
+    this.#keys = new KeyReader<I>({ name, salt: resolved.salt, hasher, routingKey: resolved.routingKey, log: this.#log, clean: (input) => this.#shadow.clean(input), cleanError: (error, input) => this.#shadow.cleanError(error, input) });
     this.#config = new ConfigInForce<I, O>({
       name,
       provider: resolveProvider(resolved.config),
@@ -168,9 +168,10 @@ export class MigrationGlue<I, O> implements Service<I, O> {
   /** New failed: count, log (rate-limited, the error as a bounded summary), emit `fallback`, and serve old. */
   #fallBack(input: I, key: RoutingKey | undefined, error: unknown): Promise<O> {
     this.#fallbacks += 1;
-    this.#log.log('warn', 'fallback', { migration: this.name, key, err: error }, 'new failed, old served (fallback)');
+    const shown = this.#shadow.cleanError(error, input);
+    this.#log.log('warn', 'fallback', { migration: this.name, key, err: shown }, 'new failed, old served (fallback)');
     if (this.#emitter.has('fallback')) {
-      this.#emitter.emit('fallback', { migration: this.name, key: key ?? this.#keys.keyOf(input), input: this.#shadow.clean(input), error });
+      this.#emitter.emit('fallback', { migration: this.name, key: key ?? this.#keys.keyOf(input), input: this.#shadow.clean(input), error: shown });
     }
     return this.#serve('old', input);
   }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { describeValue } from '../errors.js';
 import { maxTimerMs } from '../options.js';
 import { field, option } from '../option-schema.js';
+import type { ErrorSummary } from './error-shown.js';
 
 /**
  * When the shadow call runs relative to old's.
@@ -48,12 +49,24 @@ export interface ShadowOptions<I, O> {
    * diff, the fingerprint) is computed from the cleaned ones. Each hook gets
    * a copy of plain data, never the caller's object. A hook that throws
    * withholds the value (`'[clean failed]'`).
+   *
+   * With any hook set, an error (a failed call's, a comparator's, a
+   * routing key's) is shown as a `{ name, message, code? }` copy, the values
+   * `input` masked in the input masked in its message too; `error`, when
+   * given, gets that copy and returns what to show instead.
    */
-  readonly clean?: { readonly input?: (input: I) => I; readonly output?: (output: O) => O };
+  readonly clean?: CleanHooks<I, O>;
   /** Mismatches logged in full per fingerprint per minute; the rest are counted. @default 10 */
   readonly logPerMinute?: number;
   /** Mismatch lines logged per minute over all fingerprints together; the rest are counted. @default 100 */
   readonly logTotalPerMinute?: number;
+}
+
+/** The `shadow.clean` hooks. */
+export interface CleanHooks<I, O> {
+  readonly input?: (input: I) => I;
+  readonly output?: (output: O) => O;
+  readonly error?: (error: ErrorSummary) => unknown;
 }
 
 const orders: readonly unknown[] = ['parallel', 'old-first', 'new-first', 'random'];
@@ -65,7 +78,14 @@ function objectOf<S extends z.core.$ZodLooseShape>(shape: S, expected: string) {
   });
 }
 
-const cleanSchema = objectOf({ input: option.fn<(input: unknown) => unknown>().optional(), output: option.fn<(output: unknown) => unknown>().optional() }, 'an object { input?, output? }');
+const cleanSchema = objectOf(
+  {
+    input: option.fn<(input: unknown) => unknown>().optional(),
+    output: option.fn<(output: unknown) => unknown>().optional(),
+    error: option.fn<(error: ErrorSummary) => unknown>().optional(),
+  },
+  'an object { input?, output? }',
+);
 
 /** The schema of the `shadow` option (its fields are reported as `shadow.<name>`). */
 export const shadowSchema = objectOf(
@@ -87,7 +107,7 @@ export const shadowSchema = objectOf(
 
 /** ShadowOptions with every default resolved. */
 export type ResolvedShadowOptions<I, O> = Omit<Required<ShadowOptions<I, O>>, 'clean'> & {
-  readonly clean: { readonly input?: (input: I) => I; readonly output?: (output: O) => O };
+  readonly clean: CleanHooks<I, O>;
 };
 
 /** The defaults, for a glue given no `shadow` option. */

@@ -11,6 +11,9 @@ import type { LogLimiter } from '../observe/log-limiter.js';
 import { plainCopyOrSame } from './clone-input.js';
 import type { GlueEvents, MismatchKind } from './events.js';
 import type { MismatchLog } from './mismatch-log.js';
+import type { ErrorSummary } from './error-shown.js';
+import { maskText, maskedValues, summarizeError } from './error-shown.js';
+import type { CleanHooks } from './shadow-options.js';
 import type { FingerprintCount } from './stats.js';
 
 const maxFingerprints = 200;
@@ -46,6 +49,9 @@ export class ShadowReport<I, O> {
   readonly #clock: Clock;
   readonly #cleanInput: ((input: I) => I) | undefined;
   readonly #cleanOutput: ((output: O) => O) | undefined;
+  readonly #cleanError: ((error: ErrorSummary) => unknown) | undefined;
+  /** Errors are shown as they are only when no clean hook is set. */
+  readonly #errorsCleaned: boolean;
   readonly #fingerprints = new Map<string, { count: number; description: string }>();
 
   constructor(init: {
@@ -55,8 +61,7 @@ export class ShadowReport<I, O> {
     log: LogLimiter;
     mismatchLog: MismatchLog;
     clock: Clock;
-    cleanInput: ((input: I) => I) | undefined;
-    cleanOutput: ((output: O) => O) | undefined;
+    clean: CleanHooks<I, O>;
   }) {
     this.#name = init.name;
     this.#comparator = init.comparator;
@@ -64,8 +69,24 @@ export class ShadowReport<I, O> {
     this.#log = init.log;
     this.#mismatchLog = init.mismatchLog;
     this.#clock = init.clock;
-    this.#cleanInput = init.cleanInput;
-    this.#cleanOutput = init.cleanOutput;
+    this.#cleanInput = init.clean.input;
+    this.#cleanOutput = init.clean.output;
+    this.#cleanError = init.clean.error;
+    this.#errorsCleaned = this.#cleanInput !== undefined || this.#cleanOutput !== undefined || this.#cleanError !== undefined;
+  }
+
+  /**
+   * An error as events and logs may show it: the error itself when no clean
+   * hook is set; else a `{ name, message, code? }` copy whose message has
+   * the values `clean.input` masked in `input` masked too, or what
+   * `clean.error` returns for that copy.
+   */
+  shownError(error: unknown, input: I | undefined): unknown {
+    if (!this.#errorsCleaned) return error;
+    const summary = summarizeError(error);
+    const secrets = input === undefined || this.#cleanInput === undefined ? [] : maskedValues(input, this.cleanInput(input));
+    const shown = secrets.length === 0 ? summary : { ...summary, message: maskText(summary.message, secrets) };
+    return this.#cleanError === undefined ? shown : this.#clean(this.#cleanError, shown, 'error');
   }
 
   /** The input as events may show it: the `clean.input` hook's answer on a copy (the caller's object is never handed to it). */
@@ -76,9 +97,10 @@ export class ShadowReport<I, O> {
 
   /** Reports one mismatch: counts its fingerprint, logs (rate-limited), emits `mismatch`. */
   mismatch(facts: MismatchFacts<I, O>, comparison: Comparison, kind: MismatchKind): void {
-    const old = this.#cleanOutcome(facts.old);
-    const neu = this.#cleanOutcome(facts.new);
-    const shown = this.#cleanOutput === undefined ? comparison : this.#redacted(comparison, old, neu);
+    const old = this.#cleanOutcome(facts.old, facts.input);
+    const neu = this.#cleanOutcome(facts.new, facts.input);
+    const failed = !facts.old.ok || !facts.new.ok;
+    const shown = this.#cleanOutput === undefined && !(failed && this.#errorsCleaned) ? comparison : this.#redacted(comparison, old, neu);
     const plain = fingerprintOf(shown);
     const fingerprint = kind === 'flaky' ? `flaky|${plain}` : plain;
     this.#count(fingerprint);
@@ -120,8 +142,9 @@ export class ShadowReport<I, O> {
     }
   }
 
-  #cleanOutcome(outcome: Outcome<O>): Outcome<O> {
-    if (this.#cleanOutput === undefined || !outcome.ok) return outcome;
+  #cleanOutcome(outcome: Outcome<O>, input: I): Outcome<O> {
+    if (!outcome.ok) return this.#errorsCleaned ? { ok: false, error: this.shownError(outcome.error, input) } : outcome;
+    if (this.#cleanOutput === undefined) return outcome;
     return { ok: true, value: this.#clean(this.#cleanOutput, outcome.value, 'output') };
   }
 
@@ -130,19 +153,19 @@ export class ShadowReport<I, O> {
    * with a promise (it must be synchronous; its rejection is handled, never
    * left unhandled), withholds the value as `'[clean failed]'`.
    */
-  #clean<T>(hook: (value: T) => T, value: T, what: 'input' | 'output'): T {
-    let answer: T;
+  #clean<T, R = T>(hook: (value: T) => R, value: T, what: 'input' | 'output' | 'error'): R {
+    let answer: R;
     try {
       answer = hook(plainCopyOrSame(value));
     } catch (err) {
       // Only the error's name: a hook failing on a secret-bearing value may quote it in its message.
       this.#log.log('warn', `clean-${what}`, { errorName: errorName(err), migration: this.#name }, `shadow.clean.${what} threw; the ${what} is withheld`);
-      return withheld as T;
+      return withheld as R;
     }
     if (!isThenable(answer)) return answer;
     ignoreRejection(answer);
     this.#log.log('warn', `clean-${what}`, { migration: this.#name }, `shadow.clean.${what} returned a promise (it must be synchronous); the ${what} is withheld`);
-    return withheld as T;
+    return withheld as R;
   }
 
   /**
@@ -154,6 +177,7 @@ export class ShadowReport<I, O> {
   #redacted(comparison: Comparison, old: Outcome<O>, neu: Outcome<O>): Comparison {
     const kind = comparison.kind ?? 'value';
     if (!old.ok || !neu.ok) {
+      // Errors here are already as shown (shownError) when a clean hook is set.
       const side = (outcome: Outcome<O>): unknown => (outcome.ok ? outcome.value : errorSummary(outcome.error));
       return { equal: false, kind, diff: [{ path: '', kind: 'error', old: side(old), new: side(neu) }], truncated: false };
     }

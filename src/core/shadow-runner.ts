@@ -94,8 +94,7 @@ export class ShadowRunner<I, O> {
       log,
       clock,
       mismatchLog: new MismatchLog(init.logger, options.logPerMinute, options.logTotalPerMinute),
-      cleanInput: options.clean.input,
-      cleanOutput: options.clean.output,
+      clean: options.clean,
     });
     this.#judge = new ShadowJudge({ name, comparator, emitter, log, report: this.#report, clock, windowMs: init.windowMs, aa: options.aa });
     this.#timers = new ShadowTimers<Flight<I, O>>(this.#timeoutMs, (flight) => this.#timeout(flight));
@@ -137,6 +136,11 @@ export class ShadowRunner<I, O> {
   /** The input as events and logs may show it (after the `clean` hook, on a copy). Never throws. */
   clean(input: I): I {
     return this.#report.cleanInput(input);
+  }
+
+  /** An error of a call with `input` as events and logs may show it (see `shadow.clean`). Never throws. */
+  cleanError(error: unknown, input: I | undefined): unknown {
+    return this.#report.shownError(error, input);
   }
 
   /**
