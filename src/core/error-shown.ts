@@ -1,3 +1,5 @@
+import { readProperty, serializeError } from '../observe/logger.js';
+
 // How an error from user code (a service, a comparator, a routing key) is
 // shown in events and logs once a `shadow.clean` hook is set: a
 // `{ name, message, code? }` copy, never the error itself (whose other
@@ -12,26 +14,20 @@ export interface ErrorSummary {
 }
 
 const masked = '[redacted]';
-const maxMessage = 10_000;
 const maxDepth = 8;
 const maxSecrets = 100;
 const maxNodes = 1_000;
 /** Shorter values are not masked: "1" would blank every digit of a message. */
 const minSecretLength = 4;
 
-/** Name, message (at most 10,000 characters) and code of a thrown value, read without trusting it. Never throws. */
+/**
+ * Name, message (at most 1,000 characters) and code of a thrown value, as
+ * serializeError reads them (every read guarded); never its stack or cause,
+ * which repeat or hold messages. Never throws.
+ */
 export function summarizeError(err: unknown): ErrorSummary {
-  try {
-    if (err instanceof Error) {
-      const name = typeof err.name === 'string' ? err.name.slice(0, 100) : 'Error';
-      const message = typeof err.message === 'string' ? err.message.slice(0, maxMessage) : '';
-      const code = (err as { code?: unknown }).code;
-      return typeof code === 'string' || typeof code === 'number' ? { name, message, code } : { name, message };
-    }
-  } catch {
-    // a Proxy or a throwing getter: what follows reads nothing of it
-  }
-  return { name: typeof err, message: typeof err === 'string' ? err.slice(0, maxMessage) : '' };
+  const { name, message, code } = serializeError(err);
+  return code === undefined ? { name, message } : { name, message, code };
 }
 
 /**
@@ -57,7 +53,7 @@ export function maskedValues(raw: unknown, cleaned: unknown): string[] {
     } catch {
       return; // a revoked Proxy, or a trap that throws: nothing to read here
     }
-    for (const key of keys) walk(read(value, key), inner === undefined ? undefined : read(inner, key), depth + 1);
+    for (const key of keys) walk(readProperty(value, key), inner === undefined ? undefined : readProperty(inner, key), depth + 1);
   };
   walk(raw, cleaned, 0);
   return [...found].sort((a, b) => b.length - a.length);
@@ -68,12 +64,4 @@ export function maskText(text: string, values: readonly string[]): string {
   let out = text;
   for (const value of values) if (out.includes(value)) out = out.split(value).join(masked);
   return out;
-}
-
-function read(value: object, key: string): unknown {
-  try {
-    return (value as Record<string, unknown>)[key];
-  } catch {
-    return undefined;
-  }
 }

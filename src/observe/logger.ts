@@ -139,7 +139,7 @@ function summarise(value: unknown, depth: number): ErrorSummary {
 }
 
 /** Reads `object[key]`; undefined when the read throws (a getter, a revoked Proxy). */
-function readProperty(object: unknown, key: string): unknown {
+export function readProperty(object: unknown, key: string): unknown {
   try {
     return (object as Record<string, unknown>)[key];
   } catch {

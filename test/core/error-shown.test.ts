@@ -71,14 +71,16 @@ describe('summarizeError', () => {
 
   it('reads thrown non-errors and hostile errors without throwing', () => {
     expect(summarizeError('plain string')).toEqual({ name: 'string', message: 'plain string' });
-    expect(summarizeError(42)).toEqual({ name: 'number', message: '' });
+    expect(summarizeError(42)).toEqual({ name: 'number', message: '42' });
     const hostile = new Error('m');
     Object.defineProperty(hostile, 'message', {
       get() {
         throw new Error('no');
       },
     });
-    expect(summarizeError(hostile)).toEqual({ name: 'object', message: '' });
-    expect(summarizeError(new Error('y'.repeat(20_000))).message).toHaveLength(10_000);
+    expect(summarizeError(hostile)).toEqual({ name: 'Error', message: '' });
+    expect(summarizeError(new Error('y'.repeat(20_000))).message.length).toBeLessThanOrEqual(1_001);
+    const withCause = new Error('outer', { cause: new Error('inner SECRET') });
+    expect(JSON.stringify(summarizeError(withCause))).not.toContain('SECRET');
   });
 });
