@@ -9,6 +9,7 @@ export default defineConfig([
       'redis/index': 'src/redis/index.ts',
       'openfeature/index': 'src/openfeature/index.ts',
       'otel/index': 'src/otel/index.ts',
+      'operator/index': 'src/operator/index.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,

@@ -282,4 +282,25 @@ export const entries: Record<string, { readonly values: readonly string[]; reado
       'OpenFeatureConfigProvider',
     ],
   },
+  'src/operator/index.ts': {
+    values: [
+      'OperatorError',
+      'defaultDashboardPort',
+      'openOperator',
+      'startDashboard',
+    ],
+    types: [
+      'Dashboard',
+      'DashboardOperator',
+      'DashboardOptions',
+      'JournalSource',
+      'Operator',
+      'OperatorArmFigures',
+      'OperatorFleet',
+      'OperatorOptions',
+      'OperatorPhase',
+      'OperatorStatus',
+      'OperatorTarget',
+    ],
+  },
 };
