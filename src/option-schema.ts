@@ -54,7 +54,8 @@ export const option = {
       .transform((value) => resolveClock(value)),
 };
 
-function hasMethods(value: unknown, methods: readonly string[]): boolean {
+/** True when `value` is an object (or function) with each of these methods; false for a throwing getter or a revoked Proxy. Never throws. */
+export function hasMethods(value: unknown, methods: readonly string[]): boolean {
   if ((typeof value !== 'object' && typeof value !== 'function') || value === null) return false;
   try {
     return methods.every((method) => typeof (value as Record<string, unknown>)[method] === 'function');

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { GlueLike } from '../core/glue-like.js';
 import { phaseOf } from '../core/routing.js';
 import { InvalidOptionError, describeValue } from '../errors.js';
-import { field, parseOptions } from '../option-schema.js';
+import { field, hasMethods, parseOptions } from '../option-schema.js';
 
 /** @deprecated Use GlueLike (src/core/glue-like.ts): what every integration needs of a glue, under one name. */
 export type InstrumentableGlue = GlueLike;
@@ -25,16 +25,7 @@ const LATENCY_BOUNDARIES_MS = [0.5, 1, 2.5, 5, 10, 25, 50, 75, 100, 250, 500, 75
 
 const NAME = /^[A-Za-z][A-Za-z0-9_./-]{0,200}$/;
 
-const isMeter = (value: unknown): boolean => {
-  const meter = value as Partial<Meter> | null;
-  return (
-    typeof meter === 'object' &&
-    meter !== null &&
-    typeof meter.createCounter === 'function' &&
-    typeof meter.createHistogram === 'function' &&
-    typeof meter.createObservableGauge === 'function'
-  );
-};
+const isMeter = (value: unknown): boolean => hasMethods(value, ['createCounter', 'createHistogram', 'createObservableGauge']);
 
 const optionsSchema = z.strictObject({
   meter: field<Meter>(isMeter, 'an OpenTelemetry Meter (metrics.getMeter(name))'),

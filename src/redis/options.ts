@@ -1,19 +1,10 @@
 import type { Redis } from 'ioredis';
 import { InvalidOptionError, describeValue } from '../errors.js';
-import { field } from '../option-schema.js';
+import { field, hasMethods } from '../option-schema.js';
 
 const redisExpected = 'an ioredis client (new Redis(url))';
 
-function isRedis(value: unknown): boolean {
-  const candidate = value as Partial<Record<'duplicate' | 'eval' | 'get', unknown>> | null | undefined;
-  return (
-    typeof candidate === 'object' &&
-    candidate !== null &&
-    typeof candidate.duplicate === 'function' &&
-    typeof candidate.eval === 'function' &&
-    typeof candidate.get === 'function'
-  );
-}
+const isRedis = (value: unknown): boolean => hasMethods(value, ['duplicate', 'eval', 'get']);
 
 /** Checks that `value` looks like an ioredis client (has `duplicate`, `eval`, `get`). */
 export function requireRedis(value: unknown, option = 'redis'): Redis {
