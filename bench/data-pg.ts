@@ -2,16 +2,21 @@
  * Backfill and verify at real scale on a real PostgreSQL (PG_URL), each
  * against a reference measured in the same run on the same table:
  *
- * - backfill: the library (`backfill` over two `sqlRepository`s, batches
- *   of 1,000, and adapted to 500 ms as the command runs it) against a
- *   pipelined hand loop (read the next page while the current one is
- *   written, node-postgres default parsers) and against
- *   `INSERT INTO target SELECT * FROM source` in the database;
+ * - same-database backfill: the library (`backfill` over two
+ *   `sqlRepository`s of one database, each batch copied by the server with
+ *   `copyRangeTo`) against `INSERT INTO target SELECT * FROM source ON
+ *   CONFLICT DO NOTHING` in one statement (target >= 0.7x);
+ * - generic backfill: the library with `serverCopy: false` (rows read and
+ *   written through Node, batches of 1,000, and adapted to 500 ms as the
+ *   command runs it) against a pipelined hand loop (read the next page
+ *   while the current one is written, node-postgres default parsers, which
+ *   lose microseconds: faster than exact) (target >= 1.0x);
  * - verify: the library (chunk checksums in the database, 10,000 keys a
- *   chunk) against the hand-written chunked checksum
- *   (`md5(string_agg(t::text, '' ORDER BY id))` per 10,000 ids, both
- *   tables at once on two connections), and that ten planted differences
- *   are found, no more.
+ *   chunk, differing chunks bisected down to the rows) against the
+ *   hand-written chunked checksum (`md5(string_agg(t::text, '' ORDER BY
+ *   id))` per 10,000 ids, both tables at once on two connections, which
+ *   only flags chunks) (target >= 1.0x), and that exactly the ten planted
+ *   differences are found.
  *
  * Alone: `npx tsx bench/data-pg.ts [--rows 1000000] [--runs 3]` (PG_URL set;
  * scripts/postgres-start.sh prints it). Prints one JSON line per result.
@@ -33,6 +38,8 @@ export interface PgDataResult {
   readonly referenceRowsPerSecond: number;
   /** library / reference: 1.0 means as fast. */
   readonly ratio: number;
+  /** The ratio the issue asks for (1.0, or 0.7 against `INSERT ... SELECT`). */
+  readonly target: number;
 }
 
 const shape = '(id bigint PRIMARY KEY, account text NOT NULL, amount numeric NOT NULL, updated_at timestamptz NOT NULL, payload jsonb NOT NULL)';
@@ -90,53 +97,70 @@ export async function measureDataPg(url: string, rows: number, runs: number, log
   try {
     await reset('bench_source');
     await a.query(seedSql(rows));
-    await a.query('ANALYZE bench_source');
-    const times: Record<string, number[]> = { fixed: [], adaptive: [], hand: [], insertSelect: [], verify: [], checksum: [] };
+    await a.query('VACUUM ANALYZE bench_source');
+    const times: Record<string, number[]> = { fixed: [], adaptive: [], hand: [], same: [], sameAdaptive: [], insertSelect: [], verify: [], checksum: [] };
+    const keyOf = (r: SqlRow) => r.id as string;
     const from = sqlRepository<SqlRow, string>({ query: a, table: 'bench_source', key: 'id' });
+    const throughNode = sqlRepository<SqlRow, string>({ query: a, table: 'bench_source', key: 'id', serverCopy: false });
+    const rate = (name: string) => Math.round((rows / (times[name] as number[]).at(-1)!) * 1000);
+    const plans = [
+      ['fixed', throughNode, { batchSize: 1_000 }],
+      ['adaptive', throughNode, { batchSize: 1_000, targetBatchMs: 500 }],
+      ['same', from, { batchSize: 1_000 }],
+      ['sameAdaptive', from, { batchSize: 1_000, targetBatchMs: 500 }],
+    ] as const;
     for (let run = 0; run < runs; run++) {
-      for (const [name, options] of [['fixed', { batchSize: 1_000 }], ['adaptive', { batchSize: 1_000, targetBatchMs: 500 }]] as const) {
+      for (const [name, source, options] of plans) {
         await reset('bench_target');
         const to = sqlRepository<SqlRow, string>({ query: b, table: 'bench_target', key: 'id' });
-        const ms = await timed(() => backfill({ from, to, keyOf: (r) => r.id as string, logger: silentLogger, ...options }));
-        (times[name] as number[]).push(ms);
-        log(`backfill ${name}: ${Math.round((rows / ms) * 1000)} rows/s`);
+        (times[name] as number[]).push(await timed(() => backfill({ from: source, to, keyOf, logger: silentLogger, ...options })));
+        log(`backfill ${name}: ${rate(name)} rows/s`);
       }
       await reset('bench_target');
       (times.hand as number[]).push(await timed(() => handLoop(a, b, 'bench_target', 1_000)));
       await reset('bench_target');
       (times.insertSelect as number[]).push(await timed(() => a.query('INSERT INTO bench_target SELECT * FROM bench_source ON CONFLICT (id) DO NOTHING')));
-      log(`references: hand loop ${Math.round((rows / (times.hand as number[]).at(-1)!) * 1000)} rows/s, INSERT ... SELECT ${Math.round((rows / (times.insertSelect as number[]).at(-1)!) * 1000)} rows/s`);
+      log(`references: hand loop ${rate('hand')} rows/s, INSERT ... SELECT ${rate('insertSelect')} rows/s`);
     }
     // Ten planted differences: four numeric digits, three jsonb values, three microseconds.
-    await b.query(`UPDATE bench_target SET amount = amount + 0.01 WHERE id IN (11, ${Math.floor(rows * 0.22)}, ${Math.floor(rows * 0.5)}, ${rows - 3})`);
-    await b.query(`UPDATE bench_target SET payload = payload || '{"n": -1}' WHERE id IN (7, ${Math.floor(rows * 0.33)}, ${rows - 100})`);
-    await b.query(`UPDATE bench_target SET updated_at = updated_at + interval '1 microsecond' WHERE id IN (1, ${Math.floor(rows * 0.44)}, ${rows})`);
+    const planted = {
+      amount: [11, Math.floor(rows * 0.22), Math.floor(rows * 0.5), rows - 3],
+      payload: [7, Math.floor(rows * 0.33), rows - 100],
+      micro: [1, Math.floor(rows * 0.44), rows],
+    };
+    await b.query(`UPDATE bench_target SET amount = amount + 0.01 WHERE id = ANY($1)`, [planted.amount]);
+    await b.query(`UPDATE bench_target SET payload = payload || '{"n": -1}' WHERE id = ANY($1)`, [planted.payload]);
+    await b.query(`UPDATE bench_target SET updated_at = updated_at + interval '1 microsecond' WHERE id = ANY($1)`, [planted.micro]);
+    await b.query('VACUUM ANALYZE bench_target');
+    const expected = [...planted.amount, ...planted.payload, ...planted.micro].sort((x, y) => x - y).join(',');
     const fresh = sqlRepository<SqlRow, string>({ query: b, table: 'bench_target', key: 'id' });
     for (let run = 0; run < runs; run++) {
-      let found = 0;
+      let found = '';
       (times.verify as number[]).push(
         await timed(async () => {
-          const report = await verify({ old: from, new: fresh, keyOf: (r) => r.id as string, logger: silentLogger, recheck: false });
-          found = report.different.count + report.missing.count + report.extra.count;
+          const report = await verify({ old: from, new: fresh, keyOf, logger: silentLogger, recheck: false });
+          found = [...report.different.keys, ...report.missing.keys, ...report.extra.keys].map(Number).sort((x, y) => x - y).join(',');
         }),
       );
-      if (found !== 10) throw new Error(`verify found ${found} differences, 10 were planted`);
+      if (found !== expected) throw new Error(`verify found the differences at ${found}; planted at ${expected}`);
       (times.checksum as number[]).push(await timed(() => chunkedChecksum(a, b, rows)));
-      log(`verify ${Math.round((rows / (times.verify as number[]).at(-1)!) * 1000)} rows/s, chunked checksum ${Math.round((rows / (times.checksum as number[]).at(-1)!) * 1000)} rows/s, ${found} differences found`);
+      log(`verify ${rate('verify')} rows/s, chunked checksum ${rate('checksum')} rows/s, exactly the 10 planted differences found`);
     }
-    const rate = (name: string) => (rows / median(times[name] as number[])) * 1000;
-    const result = (scenario: string, library: string, reference: string): PgDataResult => ({
+    const median_ = (name: string) => (rows / median(times[name] as number[])) * 1000;
+    const result = (scenario: string, library: string, reference: string, target = 1): PgDataResult => ({
       scenario,
       rows,
-      libraryRowsPerSecond: Math.round(rate(library)),
-      referenceRowsPerSecond: Math.round(rate(reference)),
-      ratio: Math.round((rate(library) / rate(reference)) * 100) / 100,
+      libraryRowsPerSecond: Math.round(median_(library)),
+      referenceRowsPerSecond: Math.round(median_(reference)),
+      ratio: Math.round((median_(library) / median_(reference)) * 100) / 100,
+      target,
     });
     return [
-      result('PostgreSQL backfill, batches of 1,000 vs pipelined hand loop', 'fixed', 'hand'),
-      result('PostgreSQL backfill, batches sized to 500 ms vs pipelined hand loop', 'adaptive', 'hand'),
-      result('PostgreSQL backfill, batches sized to 500 ms vs INSERT ... SELECT', 'adaptive', 'insertSelect'),
-      result('PostgreSQL verify by checksums (10 planted differences found) vs chunked checksum on two connections', 'verify', 'checksum'),
+      result('PostgreSQL backfill in one database (copyRangeTo), batches of 1,000 vs INSERT ... SELECT', 'same', 'insertSelect', 0.7),
+      result('PostgreSQL backfill in one database (copyRangeTo), batches sized to 500 ms vs INSERT ... SELECT', 'sameAdaptive', 'insertSelect', 0.7),
+      result('PostgreSQL backfill through Node, batches of 1,000 vs pipelined hand loop', 'fixed', 'hand'),
+      result('PostgreSQL backfill through Node, batches sized to 500 ms vs pipelined hand loop', 'adaptive', 'hand'),
+      result('PostgreSQL verify by checksums (exactly the 10 planted differences found) vs chunked checksum on two connections', 'verify', 'checksum'),
     ];
   } finally {
     await a.query('DROP TABLE IF EXISTS bench_source; DROP TABLE IF EXISTS bench_target').catch(() => {});

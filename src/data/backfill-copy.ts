@@ -64,7 +64,7 @@ export async function copyBatch<E, K>(plan: CopyPlan<E, K>, batch: readonly Keye
 }
 
 /** The ids (keyId) of the keys that carry a tombstone. */
-async function tombstoned<E, K>(plan: CopyPlan<E, K>, keys: readonly K[]): Promise<Set<string>> {
+export async function tombstoned<E, K>(plan: CopyPlan<E, K>, keys: readonly K[]): Promise<Set<string>> {
   const { tombstones, call } = plan;
   if (tombstones === undefined || keys.length === 0) return new Set();
   const dead: unknown = await call('tombstones.has', () => tombstones.has(keys));

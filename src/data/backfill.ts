@@ -12,6 +12,8 @@ import type { CheckpointStore } from './checkpoint-store.js';
 import { notifyProgress, resolveKeyOrder, throwIfAborted } from './options.js';
 import type { Page, PageSource } from './read-page.js';
 import { readPage } from './read-page.js';
+import type { RangeBatch } from './backfill-range.js';
+import { copyRangeBatch } from './backfill-range.js';
 
 export type { BackfillOptions, BackfillProgress, BackfillResult, ThrottleAnswer } from './backfill-options.js';
 
@@ -31,8 +33,11 @@ interface BackfillState<K> {
  * dual writing (a tombstone) is never copied back. Rows rewritten with
  * `save` are re-read from `from` afterwards, and a row that changed
  * meanwhile is copied again, so the newer value wins. With `bulkInsert`
- * (insert-if-absent), the next page is read while a batch is written. Running it again on a finished checkpoint does
- * nothing; clear the checkpoint to start over.
+ * (insert-if-absent), the next page is read while a batch is written.
+ * When `from.copyRangeTo` can copy into `to` (two tables of one database),
+ * each batch is copied there instead, with the same guarantees, and no row
+ * passes through the process. Running it again on a finished checkpoint
+ * does nothing; clear the checkpoint to start over.
  * @throws InvalidOptionError (synchronously rejected) on a bad option.
  * @throws AbortedError (ERR_ABORTED) when `signal` aborts; the stores' errors unchanged.
  */
@@ -51,6 +56,9 @@ export async function backfill<E, K>(options: BackfillOptions<E, K>): Promise<Ba
   // On the insert-if-absent path a batch is one bulkInsert: reading ahead overlaps the two round trips.
   // Row by row (get + save per row) the reads are a small share of the time, and are not overlapped.
   const pipelined = typeof to.bulkInsert === 'function' && o.decide === 'never';
+  // Where both stores are tables of one database, each batch is copied there (insert-if-absent only).
+  let inStore = o.decide === 'never' && typeof from.copyRangeTo === 'function';
+  if (inStore) logger.debug({}, 'backfill: copying each batch inside the store when from.copyRangeTo can');
   const start = clock.now();
   let readThisRun = 0;
   let ahead: { readonly after: K | null; readonly page: Promise<Page<E, K>> } | undefined;
@@ -60,16 +68,16 @@ export async function backfill<E, K>(options: BackfillOptions<E, K>): Promise<Ba
     ahead = undefined;
     return next;
   };
-
-  for (;;) {
-    throwIfAborted(signal, 'backfill');
-    if (throttle !== undefined) await waitForThrottle(throttle, o.throttleDelayMs, sleep, signal, call);
-    const page = await read(state.lastKey);
-    if (page.rows.length === 0) {
-      state = { ...state, done: true };
-      await saveCheckpoint(checkpoint, state, call);
-      break;
-    }
+  /** A write that timed out is retried smaller when the sizer allows it ('retry'); any other error fails the run. */
+  const retryable = (err: unknown): 'retry' => {
+    if (!isTimeout(err) || !sizer.timedOut()) throw err;
+    logger.warn({ err, batchSize: sizer.size }, 'backfill: a batch write timed out; retrying it in smaller batches');
+    ahead = undefined;
+    return 'retry';
+  };
+  const rowBatch = async (after: K | null): Promise<Batch<K>> => {
+    const page = await read(after);
+    if (page.rows.length === 0) return 'end';
     throwIfAborted(signal, 'backfill');
     const lastKey = page.keys[page.keys.length - 1] as K;
     if (pipelined) {
@@ -78,27 +86,52 @@ export async function backfill<E, K>(options: BackfillOptions<E, K>): Promise<Ba
       ahead.page.catch(() => {});
     }
     const began = clock.now();
-    let outcome: { copied: number; skipped: number };
     try {
-      outcome = await copyBatch(plan, page.rows.map((row, i) => ({ row, key: page.keys[i] as K })));
+      const outcome = await copyBatch(plan, page.rows.map((row, i) => ({ row, key: page.keys[i] as K })));
+      return { rows: page.rows.length, lastKey, ...outcome, writeMs: clock.now() - began };
     } catch (err) {
-      if (!isTimeout(err) || !sizer.timedOut()) throw err;
-      logger.warn({ err, batchSize: sizer.size }, 'backfill: a batch write timed out; retrying it in smaller batches');
-      ahead = undefined;
-      continue;
+      return retryable(err);
     }
-    const backoffMs = sizer.written(page.rows.length, clock.now() - began);
+  };
+  const storeBatch = async (after: K | null): Promise<Batch<K>> => {
+    const began = clock.now();
+    let range: RangeBatch<K> | undefined;
+    try {
+      range = await copyRangeBatch(plan, compare, after, sizer.size);
+    } catch (err) {
+      return retryable(err);
+    }
+    if (range === undefined) {
+      inStore = false;
+      return rowBatch(after);
+    }
+    if (range.lastKey === null) return 'end';
+    return { ...range, lastKey: range.lastKey, writeMs: clock.now() - began };
+  };
+
+  for (;;) {
+    throwIfAborted(signal, 'backfill');
+    if (throttle !== undefined) await waitForThrottle(throttle, o.throttleDelayMs, sleep, signal, call);
+    const batch = inStore ? await storeBatch(state.lastKey) : await rowBatch(state.lastKey);
+    if (batch === 'retry') continue;
+    if (batch === 'end') {
+      state = { ...state, done: true };
+      await saveCheckpoint(checkpoint, state, call);
+      break;
+    }
+    const { lastKey, rows: read } = batch;
+    const backoffMs = sizer.written(read, batch.writeMs);
     state = {
       kind: 'backfill',
       lastKey,
-      copied: state.copied + outcome.copied,
-      skipped: state.skipped + outcome.skipped,
+      copied: state.copied + batch.copied,
+      skipped: state.skipped + batch.skipped,
       batches: state.batches + 1,
       done: false,
     };
     // Only after the batch is written: a crash before this line redoes the batch, never skips it.
     await saveCheckpoint(checkpoint, state, call);
-    readThisRun += page.rows.length;
+    readThisRun += read;
     const elapsedMs = clock.now() - start;
     if (o.onProgress !== undefined) {
       notifyProgress(o.onProgress, progressOf(state, readThisRun, elapsedMs, o.totalRows, sizer.size), (err, message) => logger.warn({ err }, message), 'backfill');
@@ -111,6 +144,9 @@ export async function backfill<E, K>(options: BackfillOptions<E, K>): Promise<Ba
   logger.info({ copied: state.copied, skipped: state.skipped, batches: state.batches }, 'backfill done');
   return resultOf(state);
 }
+
+/** A batch written: the keys it covered, what it wrote and how long the write took; or the end, or a retry at a smaller size. */
+type Batch<K> = { readonly rows: number; readonly lastKey: K; readonly copied: number; readonly skipped: number; readonly writeMs: number } | 'end' | 'retry';
 
 async function saveCheckpoint<K>(checkpoint: CheckpointStore | undefined, state: BackfillState<K>, call: BoundedCall): Promise<void> {
   if (checkpoint !== undefined) await call('checkpoint.save', () => checkpoint.save(state));

@@ -39,6 +39,49 @@ export interface Repository<E, K> {
    * Verify uses it only when both stores have it.
    */
   checksum?(range: KeyRange<K>): Promise<RangeChecksum<K>>;
+  /**
+   * Optional: copies a key range of this store straight into `target`
+   * where both live (two tables of one database: one `INSERT ... SELECT
+   * ... ON CONFLICT DO NOTHING`), so that no row passes through the
+   * process. It must do exactly what backfill's own copy does with
+   * `bulkInsert`: insert-if-absent (a key `target` holds is left alone),
+   * in this store's key order, each value unchanged, and never copy a key
+   * `range.exclude` names. It resolves undefined, without writing, when it
+   * cannot copy into this `target` (another database, another kind of
+   * store, mapped rows): backfill then reads and writes rows itself.
+   * Backfill calls it once per batch, with insert-if-absent only (not with
+   * `overwrite` or `versionOf`).
+   */
+  copyRangeTo?(target: Repository<E, K>, range: CopyRange<K>): Promise<RangeCopy<K> | undefined>;
+}
+
+/** A key range to copy: this store's next `limit` keys after `after`. */
+export interface CopyRange<K> {
+  /** Exclusive lower bound; null from the first key. */
+  readonly after: K | null;
+  /** The range ends at the `limit`-th key after `after` (or the last key). At least 1. */
+  readonly limit: number;
+  /** Inclusive upper bound, for a part of the key space (a partition); null (or absent) to the last key. */
+  readonly upTo?: K | null;
+  /**
+   * Called once with the range's keys (ascending) before anything is
+   * written; resolves with the keys not to copy (backfill's tombstones).
+   * When given, the copy also resolves with `insertedKeys`, so that the
+   * caller can re-check them after writing.
+   */
+  exclude?(keys: readonly K[]): Promise<readonly K[]>;
+}
+
+/** What a range copy did. */
+export interface RangeCopy<K> {
+  /** Keys of the range in this store (copied, excluded, or already in the target). */
+  readonly count: number;
+  /** The range's last key, where the next range starts; null when the range is empty (the end). */
+  readonly last: K | null;
+  /** Rows inserted into the target: the keys it did not hold. */
+  readonly inserted: number;
+  /** The keys inserted, when `exclude` was given. */
+  readonly insertedKeys?: readonly K[];
 }
 
 /** A range of keys in the store's order: strictly after `after`, up to and including `upTo`, at most `limit` keys. */

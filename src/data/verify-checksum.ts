@@ -64,13 +64,15 @@ function lastOf<E, K>(start: K | null, oldSum: RangeChecksum<K>, newSum: RangeCh
 /**
  * Finds the differing rows of (`after`, `upTo`] given both stores'
  * checksums of it: nothing when they agree; the rows compared one by one
- * when the range is small; otherwise the range is split at the middle key
- * of the store with more rows and each half is checksummed and bisected
- * again; the second half's checksums are the whole's minus the first
- * half's (the hash is a sum), so each split costs two checksums of half a
- * range. Each split strictly lowers the rows of both stores together, so
- * it ends; a difference in a chunk of n rows costs about 2·log2(n / leafRows)
- * checksums, which together read about 2n rows in the database.
+ * when the range is small; otherwise both stores checksum their first
+ * half of the range at once, the range is split at the smaller of the two
+ * halves' last keys, and each part is bisected again; the second part's
+ * checksums are the whole's minus the first part's (the hash is a sum),
+ * so where only values differ a split costs two checksums of half a
+ * range, run in parallel (one more where rows are missing or extra). Each
+ * split strictly lowers the rows of both stores together, so it ends; a
+ * difference in a chunk of n rows costs about 2·log2(n / leafRows)
+ * checksums, which together read about n rows of each store.
  */
 async function bisect<E, K>(
   job: ChecksumJob<E, K>,
@@ -92,26 +94,29 @@ async function bisect<E, K>(
     return;
   }
   throwIfAborted(job.signal, 'verify');
-  const splitter: Side = oldSum.count >= newSum.count ? 'old' : 'new';
-  const other: Side = splitter === 'old' ? 'new' : 'old';
+  // Both stores take their first `half` keys at once; the split is at the smaller of the two last keys, so that
+  // where only values differ (the usual case) both halves are known from these two checksums, taken in parallel.
   const half = Math.floor(larger / 2);
-  const first = await checksumOf(job, splitter, { after, upTo, limit: half });
-  const middle = first.last;
+  const [oldHead, newHead] = await Promise.all([checksumOf(job, 'old', { after, upTo, limit: half }), checksumOf(job, 'new', { after, upTo, limit: half })]);
+  const middle = [oldHead.last, newHead.last].reduce<K | null>((min, key) => (key === null ? min : min === null || job.compare(key, min) < 0 ? key : min), null);
   if (middle === null) {
-    // The splitter's rows were deleted since its checksum (live writes): compare what is left row by row.
+    // Both stores' rows were deleted since their checksums (live writes): compare what is left row by row.
     const rows = await compareRange(job, after, upTo, job.leafRows + 1);
     found.checked += rows.checked;
     found.suspects.push(...rows.suspects);
     return;
   }
-  const firstOther = await checksumOf(job, other, { after, upTo: middle });
-  const [oldFirst, newFirst] = splitter === 'old' ? [first, firstOther] : [firstOther, first];
+  // A store whose first part ran past the middle is checksummed again up to it (rows missing or extra on one side).
+  const upToMiddle = (side: Side, head: RangeChecksum<K>): Promise<RangeChecksum<K>> | RangeChecksum<K> =>
+    head.last === null || job.compare(head.last, middle) === 0 ? head : checksumOf(job, side, { after, upTo: middle });
+  const [oldFirst, newFirst] = await Promise.all([upToMiddle('old', oldHead), upToMiddle('new', newHead)]);
   await bisect(job, after, middle, oldFirst, newFirst, found);
   // The checksums are sums, so the rest of the range is the whole minus its first part, without reading it again;
   // a range that changed meanwhile (fewer rows than its checksum said, or a negative rest) is checksummed afresh.
   let oldRest = minus(oldSum, oldFirst);
   let newRest = minus(newSum, newFirst);
-  if (first.count < half || oldRest.count < 0 || newRest.count < 0) {
+  const shrank = oldHead.count < Math.min(half, oldSum.count) || newHead.count < Math.min(half, newSum.count);
+  if (shrank || oldRest.count < 0 || newRest.count < 0) {
     [oldRest, newRest] = await Promise.all([checksumOf(job, 'old', { after: middle, upTo }), checksumOf(job, 'new', { after: middle, upTo })]);
   }
   await bisect(job, middle, upTo, oldRest, newRest, found);

@@ -9,3 +9,5 @@ export type { RedisConfigInfo, RedisConfigStoreOptions, RedisSaveOptions, SaveFe
 export { RedisConfigStore } from './redis-config-store.js';
 export type { RedisLeaseOptions } from './redis-lease.js';
 export { RedisLease } from './redis-lease.js';
+export type { RedisPartitionLeasesOptions } from './redis-partition-leases.js';
+export { redisPartitionLeases } from './redis-partition-leases.js';

@@ -8,3 +8,7 @@ export type { SqlRepository, SqlRepositoryOptions } from './sql-repository.js';
 export { sqlRepository } from './sql-repository.js';
 export type { SqlTombstoneStoreOptions } from './sql-tombstone-store.js';
 export { sqlTombstoneStore } from './sql-tombstone-store.js';
+export type { SqlAdvisoryLeasesOptions } from './sql-advisory-leases.js';
+export { sqlAdvisoryLeases } from './sql-advisory-leases.js';
+export type { SqlKeySplitterOptions } from './sql-split-keys.js';
+export { sqlKeySplitter } from './sql-split-keys.js';

@@ -11,12 +11,12 @@ export interface ChecksumQuery {
 /**
  * Builds the statement that checksums a key range of `table` in the
  * database, as pt-table-checksum does per chunk, in one pass over the
- * range (an index range scan, no sort): each row is hashed as the `md5` of
- * the text of a ROW of its columns (in name order, each as PostgreSQL's
- * own text for its type, NULL distinct from an empty string), and the
- * 128 bits are summed as two signed 64-bit halves, exactly (as numeric).
+ * range (an index range scan, no sort): each row is hashed with
+ * `hashtextextended` (64 bits) of the text of a ROW of its columns (in name
+ * order, each as PostgreSQL's own text for its type, NULL distinct from an
+ * empty string), and the hashes are summed exactly (as numeric).
  * With a limit, the range ends at the limit-th key, found by an index
- * probe first. Returns the row count, both sums as text and the last key
+ * probe first. Returns the row count, the sum as text and the last key
  * (as the repository reads keys). `keyParam` encodes a key as a parameter.
  */
 export function checksumQuery(info: SqlTableInfo, table: string, collate: string, range: KeyRange<unknown>, keyParam: (key: unknown) => unknown): ChecksumQuery {
@@ -44,14 +44,15 @@ export function checksumQuery(info: SqlTableInfo, table: string, collate: string
     where.push(`${ordered} <= coalesce((SELECT ${column} FROM ${table}${inRange} ORDER BY ${ordered} OFFSET ${arg(range.limit - 1)} LIMIT 1), ${fallback})`);
   }
   const filter = where.length === 0 ? '' : ` WHERE ${where.join(' AND ')}`;
-  const row = `md5(ROW(${columns.map((c) => `${table}.${c.quoted}`).join(', ')})::text)`;
-  const half = (from: number) => `coalesce(sum(('x' || substr(m, ${from}, 16))::bit(64)::bigint), 0)::text`;
+  // hashtextextended is PostgreSQL's 64-bit hash of hash partitioning: stable across versions (partitions depend on it),
+  // and about half the cost of md5 per row. Summed exactly (numeric), so the hash of a range is additive.
+  const row = `hashtextextended(ROW(${columns.map((c) => `${table}.${c.quoted}`).join(', ')})::text, 0)`;
   const last = `(SELECT ${valueExpression(column, key.kind, key.guarded)} FROM ${table}${filter} ORDER BY ${ordered} DESC LIMIT 1)`;
-  const sql = `SELECT count(*)::int8::text AS n, ${half(1)} AS a, ${half(17)} AS b, ${last} AS last FROM (SELECT ${row} AS m FROM ${table}${filter}) r`;
+  const sql = `SELECT count(*)::int8::text AS n, coalesce(sum(${row}), 0)::text AS h, ${last} AS last FROM ${table}${filter}`;
   return { sql, params };
 }
 
-/** The two sums as one hash: `a · 2^128 + b` (|b| < 2^127 for any table PostgreSQL can hold, so equal hashes mean equal sums). */
-export function combineSums(a: unknown, b: unknown): bigint {
-  return (BigInt(String(a)) << 128n) + BigInt(String(b));
+/** The sum of a range's row hashes, read from its exact text. */
+export function sumOf(value: unknown): bigint {
+  return BigInt(String(value ?? 0));
 }

@@ -1,5 +1,5 @@
 import type { CompareKeys } from '../data/keys.js';
-import type { KeyRange, RangeChecksum, Repository } from '../data/repository.js';
+import type { CopyRange, KeyRange, RangeChecksum, RangeCopy, Repository } from '../data/repository.js';
 import { z } from 'zod';
 import { InvalidOptionError, MigrationGlueError } from '../errors.js';
 import { field, option, parseOptions } from '../option-schema.js';
@@ -8,7 +8,9 @@ import { quoteIdentifier, quoteTable, rowsOf } from './sql-client.js';
 import { sqlOption } from './sql-options.js';
 import type { SqlStatements } from './sql-statements.js';
 import { buildStatements } from './sql-statements.js';
-import { combineSums } from './sql-checksum.js';
+import { sumOf } from './sql-checksum.js';
+import { copyRange, registerCopyEndpoint } from './sql-copy.js';
+import { sqlSplitKeys } from './sql-split-keys.js';
 import { readTableInfo } from './sql-table-info.js';
 
 /** Options of sqlRepository. Validated once, when the repository is made. */
@@ -34,6 +36,12 @@ export interface SqlRepositoryOptions<E> {
   readonly fromRow?: (row: SqlRow) => E;
   /** Parameters per statement at most; `bulkInsert` splits larger batches. @default 65535 (PostgreSQL's limit) */
   readonly maxParameters?: number;
+  /**
+   * Let `copyRangeTo` copy into another sqlRepository of the same database
+   * inside the database (backfill then sends no row through the process).
+   * `false`: it always resolves undefined, and backfill copies row by row. @default true
+   */
+  readonly serverCopy?: boolean;
 }
 
 /** A Repository over one SQL table, with `bulkInsert` and the order of its keys. */
@@ -58,6 +66,18 @@ export interface SqlRepository<E, K> extends Repository<E, K> {
    * compares these per chunk instead of reading rows.
    */
   checksum(range: KeyRange<K>): Promise<RangeChecksum<K>>;
+  /**
+   * Copies the next `range.limit` keys of this table into `target` inside
+   * the database, when `target` is a sqlRepository over a table of the
+   * same database (the same client, or a client whose server says it is
+   * the same database) with the same key column, and neither maps rows
+   * (`toRow`, `fromRow`): one `INSERT INTO target SELECT ... FROM this
+   * WHERE key > $1 ORDER BY key LIMIT $2 ON CONFLICT (key) DO NOTHING`,
+   * run on the target's client. A column whose type differs is converted
+   * through its text, as the row-by-row copy does. Resolves undefined
+   * otherwise (see Repository.copyRangeTo).
+   */
+  copyRangeTo(target: Repository<E, K>, range: CopyRange<K>): Promise<RangeCopy<K> | undefined>;
 }
 
 const schema = z.strictObject({
@@ -74,6 +94,7 @@ const schema = z.strictObject({
   toRow: option.fn<(entity: unknown) => SqlRow>().optional(),
   fromRow: option.fn<(row: SqlRow) => unknown>().optional(),
   maxParameters: option.positiveInteger().default(65_535),
+  serverCopy: option.boolean().default(true),
 });
 
 /**
@@ -92,7 +113,7 @@ const schema = z.strictObject({
  *   `query` for a session that would garble values).
  */
 export function sqlRepository<E = SqlRow, K = unknown>(options: SqlRepositoryOptions<E>): SqlRepository<E, K> {
-  const { query, table: tableName, key: keyName, columns, collation, toRow, fromRow, maxParameters } = parseOptions(schema, options, 'sqlRepository');
+  const { query, table: tableName, key: keyName, columns, collation, toRow, fromRow, maxParameters, serverCopy } = parseOptions(schema, options, 'sqlRepository');
   if (columns !== undefined && !columns.includes(keyName)) throw new InvalidOptionError('columns', `must include the key column ${JSON.stringify(keyName)}`);
   const table = quoteTable(tableName);
   const collate = collation === undefined ? '' : ` COLLATE ${quoteIdentifier(collation, 'collation')}`;
@@ -122,7 +143,7 @@ export function sqlRepository<E = SqlRow, K = unknown>(options: SqlRepositoryOpt
   const toRowOf = (entity: E): SqlRow => (toRow === undefined ? (entity as unknown as SqlRow) : toRow(entity));
   const read = (s: SqlStatements, rows: readonly SqlRow[]): E[] => rows.map((row) => (fromRow === undefined ? s.readRow(row) : fromRow(s.readRow(row))) as E);
 
-  return Object.freeze({
+  const repository: SqlRepository<E, K> = Object.freeze({
     table,
     async keyOrder(): Promise<CompareKeys<K> | undefined> {
       return (await statements()).compareKeys as CompareKeys<K> | undefined;
@@ -132,7 +153,7 @@ export function sqlRepository<E = SqlRow, K = unknown>(options: SqlRepositoryOpt
       const { sql, params } = s.checksum(range);
       const row = rowsOf(await query(sql, params))[0] ?? {};
       const last = row.last === null || row.last === undefined ? null : (s.readKey(row.last) as K);
-      return { count: Number(row.n), hash: combineSums(row.a, row.b), last };
+      return { count: Number(row.n), hash: sumOf(row.h), last };
     },
     async get(id: K): Promise<E | undefined> {
       const s = await statements();
@@ -171,5 +192,12 @@ export function sqlRepository<E = SqlRow, K = unknown>(options: SqlRepositoryOpt
       }
       return inserted;
     },
+    splitKeys: async (parts: number): Promise<readonly K[]> => (await sqlSplitKeys(query, table, keyName, collation, parts)) as K[],
+    async copyRangeTo(target: Repository<E, K>, range: CopyRange<K>): Promise<RangeCopy<K> | undefined> {
+      return serverCopy ? copyRange(endpoint, target, range) : undefined;
+    },
   });
+  const endpoint = { query, table, collate, columns, mapped: toRow !== undefined || fromRow !== undefined, statements };
+  registerCopyEndpoint(repository, endpoint);
+  return repository;
 }

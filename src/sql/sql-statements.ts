@@ -10,6 +10,8 @@ import { decode, encode, placeholder, selectExpression } from './sql-values.js';
 
 /** The statements of one sqlRepository and the value codec of its table, built once from the catalog. */
 export interface SqlStatements {
+  /** What the catalog said about the table. */
+  readonly info: SqlTableInfo;
   readonly get: string;
   readonly delete: string;
   readonly firstPage: string;
@@ -51,6 +53,7 @@ export function buildStatements(info: SqlTableInfo, table: string, collate: stri
   const upserts = new Map<string, string>();
 
   return {
+    info,
     get: `SELECT ${selected} FROM ${table} WHERE ${key.quoted} = ${keyArg(1)} LIMIT 1`,
     delete: `DELETE FROM ${table} WHERE ${key.quoted} = ${keyArg(1)}`,
     firstPage: `SELECT ${selected} FROM ${table} ORDER BY ${ordered} LIMIT $1`,
@@ -107,7 +110,7 @@ export function buildStatements(info: SqlTableInfo, table: string, collate: stri
 }
 
 /** A parameter as the text its type's input function reads (null stays null). */
-function asText(value: unknown): string | null {
+export function asText(value: unknown): string | null {
   if (value === null || value === undefined) return null;
   if (typeof value === 'string') return value;
   // A native column given a value pg would have serialised itself.

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { describeSqlChecksums } from './sql-checksum-suite.js';
+import { describeSqlServerCopy } from './sql-copy-suite.js';
 import { describeSqlFidelity } from './sql-fidelity-suite.js';
 import { describeSqlAdapters } from './sql-suite.js';
 
@@ -15,6 +16,7 @@ if (url !== undefined && url !== '') {
   describeSqlAdapters('PostgreSQL', connect);
   describeSqlFidelity('PostgreSQL', connect);
   describeSqlChecksums('PostgreSQL', connect);
+  describeSqlServerCopy('PostgreSQL', connect);
 } else if (process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false') {
   // Under CI a missing server is a failure, never a silent skip: .ci/run starts one (scripts/postgres-start.sh).
   describe('PostgreSQL', () => {

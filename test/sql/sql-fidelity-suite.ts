@@ -85,10 +85,10 @@ export function describeSqlFidelity(name: string, connect: () => Promise<SqlConn
   const keyOf = (row: Row): string => row.id;
 
   describe(`sqlRepository value fidelity on ${name}`, () => {
-    it('backfills every common type exactly: the server computes the same checksum for both tables', async () => {
+    it.each([false, true])('backfills every common type exactly: the server computes the same checksum for both tables (copied inside the database: %s)', async (serverCopy) => {
       const source = await sourceTable();
       const target = await emptyCopy();
-      const from = sqlRepository<Row, string>({ query, table: source, key: 'id' });
+      const from = sqlRepository<Row, string>({ query, table: source, key: 'id', serverCopy });
       const to = sqlRepository<Row, string>({ query, table: target, key: 'id' });
 
       const result = await backfill({ from, to, keyOf, batchSize: 2, compareKeys: await from.keyOrder(), logger: silentLogger });
