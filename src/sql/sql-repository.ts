@@ -61,9 +61,9 @@ export interface SqlRepository<E, K> extends Repository<E, K> {
   keyOrder(): Promise<CompareKeys<K> | undefined>;
   /**
    * The checksum of a key range, computed by the server in one statement
-   * (one index range scan): the sum of the `md5` of each row's text (a ROW
-   * of the columns in name order), the row count and the last key. Verify
-   * compares these per chunk instead of reading rows.
+   * (one index range scan): the exact sum of `hashtextextended` of each
+   * row's text (a ROW of the columns in name order), the row count and the
+   * last key. Verify compares these per chunk instead of reading rows.
    */
   checksum(range: KeyRange<K>): Promise<RangeChecksum<K>>;
   /**
@@ -78,6 +78,12 @@ export interface SqlRepository<E, K> extends Repository<E, K> {
    * otherwise (see Repository.copyRangeTo).
    */
   copyRangeTo(target: Repository<E, K>, range: CopyRange<K>): Promise<RangeCopy<K> | undefined>;
+  /**
+   * Up to `parts - 1` keys that split the table into parts of about the
+   * same number of rows, in the server's key order: one pass over the key
+   * with `row_number()` (see KeySplitter; backfillPartitioned plans with it).
+   */
+  splitKeys(parts: number): Promise<readonly K[]>;
 }
 
 const schema = z.strictObject({
