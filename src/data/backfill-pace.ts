@@ -16,8 +16,10 @@ export interface SizerOptions {
   readonly maxBatchSize: number;
 }
 
-/** A write latency per row above this many times the run's best slows the run down (see written). */
+/** A write latency per row above this many times the run's baseline slows the run down (see written). */
 const slowdownThreshold = 2;
+/** The baseline is the median latency per row of the run's first full batches, this many. */
+const baselineBatches = 5;
 /** The longest backoff pause, in batches of `targetBatchMs`. */
 const maxBackoffBatches = 10;
 
@@ -27,15 +29,20 @@ const maxBackoffBatches = 10;
  * the next size is the rows that would have taken `targetBatchMs` at this
  * batch's rate, at most double the size, within min and max. It also backs
  * off when the target slows down, the way gh-ost throttles on load: when a
- * batch's write latency per row is more than twice the best seen in the
- * run, the run pauses after it for `writeMs × (slowdown − 1)` (at most ten
- * target batches), so a store k times slower gets about k times fewer
- * rows per second from the copy on top of the smaller batches.
+ * batch's write latency per row is more than twice the run's baseline, the
+ * run pauses after it for `writeMs × (slowdown − 1)` (at most ten target
+ * batches), so a store k times slower gets about k times fewer rows per
+ * second from the copy on top of the smaller batches. The baseline is the
+ * median of the first five full batches (nothing pauses before them), as pt-online-schema-change takes
+ * its load thresholds from the server's state at start: the median, not
+ * the best, since the fastest of many noisy batches is far below what the
+ * store usually does and made every later batch look slow.
  */
 export class BatchSizer {
   readonly #options: SizerOptions;
   #size: number;
-  #bestMsPerRow = Infinity;
+  /** Latencies per row of the first full batches, until there are `baselineBatches`; then their median is the baseline. */
+  readonly #early: number[] = [];
 
   constructor(options: SizerOptions) {
     this.#options = options;
@@ -54,13 +61,20 @@ export class BatchSizer {
     if (target === undefined || rows === 0) return 0;
     const msPerRow = Math.max(writeMs, 0) / rows;
     // Only a batch at least as large as the size asked for says anything about the rate (the last one may be short).
-    if (rows >= this.#size) {
+    const full = rows >= this.#size;
+    if (full) {
       const ideal = msPerRow > 0 ? target / msPerRow : Infinity;
       this.#size = clamp(Math.round(Math.min(ideal, this.#size * 2)), this.#options.minBatchSize, this.#options.maxBatchSize);
     }
     if (msPerRow <= 0) return 0;
-    this.#bestMsPerRow = Math.min(this.#bestMsPerRow, msPerRow);
-    const slowdown = msPerRow / this.#bestMsPerRow;
+    if (this.#early.length < baselineBatches) {
+      // Still learning what the store usually does: nothing to compare with yet.
+      if (full) this.#early.push(msPerRow);
+      return 0;
+    }
+    const baseline = median(this.#early);
+    if (baseline === undefined || baseline <= 0) return 0;
+    const slowdown = msPerRow / baseline;
     return slowdown > slowdownThreshold ? Math.min(writeMs * (slowdown - 1), target * maxBackoffBatches) : 0;
   }
 
@@ -70,6 +84,13 @@ export class BatchSizer {
     this.#size = Math.max(this.#options.minBatchSize, Math.floor(this.#size / 2));
     return true;
   }
+}
+
+/** The median of the values (the lower middle one of an even count); undefined for none. */
+function median(values: readonly number[]): number | undefined {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor((sorted.length - 1) / 2)];
 }
 
 function clamp(value: number, min: number, max: number): number {

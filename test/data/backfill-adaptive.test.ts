@@ -54,10 +54,36 @@ describe('backfill with targetBatchMs', () => {
     const slow = target.written.slice(fast.length + 2, -1);
     expect(slow.length).toBeGreaterThan(10);
     expect(new Set(slow)).toEqual(new Set([100]));
-    // And the run pauses in proportion to the slowdown: 5 times the best latency per row, 4 times the write time.
+    // And the run pauses in proportion to the slowdown: 5 times the baseline latency per row, 4 times the write time.
     expect(sleeps.length).toBeGreaterThan(10);
     expect(sleeps.every((s) => s.afterRows > 5_000)).toBe(true);
     expect(sleeps.at(-1)?.ms).toBe(100 * 5 * 4);
+  });
+
+  it('judges a slowdown against the median of the first batches, so one lucky fast batch does not make every later one look slow', async () => {
+    const { from, to, target, sleeps, run } = slowTarget(6_000);
+    // The first batch lands in 0.2 ms a row (an empty table, a quiet moment), every later one in 1 ms a row.
+    let batches = 0;
+    const insert = to.bulkInsert!;
+    to.bulkInsert = async (entities) => {
+      target.msPerRow = batches++ === 0 ? 0.2 : 1;
+      return insert(entities);
+    };
+    expect(await run({ batchSize: 100, targetBatchMs: 500 })).toMatchObject({ copied: 6_000 });
+    expect(to.snapshot()).toEqual(from.snapshot());
+    // Against the best batch (0.2 ms a row) every later batch would be five times slower and pause.
+    expect(sleeps).toEqual([]);
+    // A real slowdown still pauses: twice past the baseline of 1 ms a row.
+    const again = slowTarget(3_000);
+    let n = 0;
+    const put = again.to.bulkInsert!;
+    again.to.bulkInsert = async (entities) => {
+      again.target.msPerRow = n++ < 8 ? 1 : 3;
+      return put(entities);
+    };
+    await again.run({ batchSize: 100, targetBatchMs: 500 });
+    expect(again.sleeps.length).toBeGreaterThan(0);
+    expect(again.sleeps.every((s) => s.afterRows > 0)).toBe(true);
   });
 
   it('stays within minBatchSize and maxBatchSize', async () => {
