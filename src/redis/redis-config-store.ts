@@ -20,7 +20,7 @@ import { ConfigChannel } from './redis-config-channel.js';
 import { RedisRampState } from './redis-ramp-state.js';
 import type { RecordSource } from './redis-record-in-force.js';
 import { RecordInForce } from './redis-record-in-force.js';
-import { writeConfig } from './redis-config-write.js';
+import { readOrRestore, writeConfig } from './redis-config-write.js';
 
 export type { RedisConfigInfo, RedisConfigStoreOptions, RedisSaveOptions, SaveFence } from './redis-config-options.js';
 
@@ -271,21 +271,8 @@ export class RedisConfigStore implements ConfigStore, RampStateStore {
   }
 
   /** The key's record; when the key is missing, the config in force is written onto it first (never over an existing one). */
-  async #readOrRestore(): Promise<string | null> {
-    const raw = await this.#redis.get(this.#key);
-    if (raw !== null) return raw;
-    const record = {
-      version: Math.max(this.#rec.version, 1),
-      savedAt: this.#rec.savedAt ?? Math.floor(this.#clock.now()),
-      rolledBack: this.#rec.rolledBack,
-      config: this.#rec.config,
-      ...(this.#ramp.stored === undefined ? {} : { ramp: JSON.stringify(this.#ramp.stored) }),
-    };
-    const written = await this.#redis.set(this.#key, JSON.stringify(record), 'NX');
-    if (written === 'OK' && this.#loaded) {
-      this.#logger.warn({ key: this.#key, version: record.version, config: record.config }, 'redis config key was missing; restored the last good config');
-    }
-    return this.#redis.get(this.#key);
+  #readOrRestore(): Promise<string | null> {
+    return readOrRestore({ redis: this.#redis, key: this.#key, logger: this.#logger, rec: this.#rec }, this.#ramp.stored, this.#clock, this.#loaded);
   }
 
   async #reread(): Promise<void> {

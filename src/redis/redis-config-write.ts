@@ -2,6 +2,8 @@ import type { Redis } from 'ioredis';
 import { undoesUnseenRollback } from '../config/config-conflict.js';
 import type { MigrationConfig } from '../config/migration-config.js';
 import { MigrationConfigError, isRolledBack } from '../config/migration-config.js';
+import type { RampState } from '../config/ramp-state.js';
+import type { Clock } from '../observe/clock.js';
 import type { Logger } from '../observe/logger.js';
 import { FleetError } from './fleet-error.js';
 import type { SaveFence } from './redis-config-options.js';
@@ -9,12 +11,16 @@ import type { SaveReply } from './redis-config-record.js';
 import { invalidRecordError, parseRecord } from './redis-config-record.js';
 import type { RecordInForce } from './redis-record-in-force.js';
 
-/** What one save of a RedisConfigStore works with. */
-export interface WritePort {
+/** Where a RedisConfigStore's record lives and what it serves. */
+export interface RecordPort {
   readonly redis: Redis;
   readonly key: string;
   readonly logger: Logger;
   readonly rec: RecordInForce;
+}
+
+/** What one save of a RedisConfigStore works with. */
+export interface WritePort extends RecordPort {
   /** Runs the save script at the version in force, against the record `expected`. */
   eval(expected: string, usedNew: boolean): Promise<SaveReply>;
   /** Serves the record the save wrote. */
@@ -69,4 +75,27 @@ export async function writeConfig(port: WritePort, config: MigrationConfig, fenc
     }
   }
   port.adoptSaved(record);
+}
+
+/**
+ * The key's record. When Redis lost the key, the record in force (with
+ * `ramp`, the ramp state it holds) is written onto it first, never over an
+ * existing one, and a restore after the first read is logged.
+ */
+export async function readOrRestore(port: RecordPort, ramp: RampState | undefined, clock: Clock, loaded: boolean): Promise<string | null> {
+  const { redis, key, rec } = port;
+  const raw = await redis.get(key);
+  if (raw !== null) return raw;
+  const record = {
+    version: Math.max(rec.version, 1),
+    savedAt: rec.savedAt ?? Math.floor(clock.now()),
+    rolledBack: rec.rolledBack,
+    config: rec.config,
+    ...(ramp === undefined ? {} : { ramp: JSON.stringify(ramp) }),
+  };
+  const written = await redis.set(key, JSON.stringify(record), 'NX');
+  if (written === 'OK' && loaded) {
+    port.logger.warn({ key, version: record.version, config: record.config }, 'redis config key was missing; restored the last good config');
+  }
+  return redis.get(key);
 }
