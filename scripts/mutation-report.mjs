@@ -15,6 +15,7 @@ import path from 'node:path';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
 import { equivalentMutants } from '../test/mutation/equivalent-mutants.mjs';
+import { runTimes } from '../test/mutation/run-times.mjs';
 import { survivorNotes } from '../test/mutation/survivor-notes.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -186,6 +187,17 @@ function render(files) {
   out.push('|---|---|---|---|---|---|---|---|---|---|---|');
   for (const { row } of files) out.push(row);
   out.push('');
+  if (runTimes.length > 0) {
+    out.push('How long a run of one file takes (`--force`, every mutant; wall clock on two');
+    out.push('cores, with `--concurrency 1`), from `test/mutation/run-times.mjs`:');
+    out.push('');
+    out.push('| file | mutants | minutes | measured |');
+    out.push('|---|---|---|---|');
+    for (const { file, mutants, minutes, measured } of [...runTimes].sort((a, b) => a.file.localeCompare(b.file))) {
+      out.push(`| ${file} | ${mutants} | ${minutes.toFixed(1)} | ${measured} |`);
+    }
+    out.push('');
+  }
   out.push('*Ignored* mutants cannot change behaviour (the wording of a log message); each');
   out.push('carries its reason in the JSON report. *Equivalent* mutants survived and are');
   out.push('listed, with the reason no test can catch them, in');
@@ -211,6 +223,12 @@ function render(files) {
   out.push('the tests or this harness changed: after a change to `test/mutation/` or to');
   out.push('the tests of a file, measure that file again with `--force`, or an old false');
   out.push('survivor is carried over (`testsCompleted: 0` in the JSON report is the tell).');
+  out.push('');
+  out.push('A module that keeps state between calls (the hash scratch buffer and its cached');
+  out.push('salt) is tested from a fresh copy in each test (`vi.resetModules()` and a');
+  out.push("dynamic import, see `test/hashing/hasher-mutation.test.ts`): otherwise what an");
+  out.push('earlier test left behind decides which path a later one takes, and a mutant of');
+  out.push('the path no test reaches first survives.');
   const open = files.flatMap((f) => f.survivors.filter((s) => s.kept === 'open' || (s.kept === undefined && !s.equivalent && !s.note)));
   const explained = files.flatMap((f) => f.survivors.filter((s) => s.kept === 'explained' || (s.kept === undefined && (s.equivalent || s.note))));
   if (open.length > 0) {

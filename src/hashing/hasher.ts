@@ -51,16 +51,16 @@ export const murmur3Hasher: Hasher = Object.freeze({
 export const BUCKETS = 10_000;
 
 /**
- * The largest scratch buffer kept between calls, in bytes. Longer keys are
- * hashed in chunks (murmur3) or from a one-off buffer (a custom hasher), so
- * one huge routing key never pins memory after its call.
+ * The size of the one scratch buffer kept between calls, in bytes. Longer
+ * keys are hashed in chunks (murmur3) or from a one-off buffer (a custom
+ * hasher), so one huge routing key never pins memory after its call.
  */
 const maxScratchBytes = 4_096;
 /** UTF-16 units encoded per chunk of a long key: at most 3 bytes each, so a chunk fits the largest scratch. */
 const chunkUnits = Math.floor(maxScratchBytes / 3);
 
 const encoder = new TextEncoder();
-let scratch = new Uint8Array(256);
+const scratch = new Uint8Array(maxScratchBytes);
 
 /** A routing key: a string or a finite number. */
 export type RoutingKey = string | number;
@@ -77,7 +77,7 @@ export type RoutingKey = string | number;
 export function bucketOf(key: RoutingKey, salt: string, hasher: Hasher = murmur3Hasher): number {
   let text: string;
   if (typeof key === 'string') text = key;
-  else if (typeof key === 'number' && Number.isFinite(key)) text = String(key);
+  else if (Number.isFinite(key)) text = String(key);
   else {
     throw new TypeError(`[migration-glue] a routing key must be a string or a finite number, got ${describeValue(key)}`);
   }
@@ -96,7 +96,6 @@ export function bucketOf(key: RoutingKey, salt: string, hasher: Hasher = murmur3
   if (!fits) return hasher.hash32(encoder.encode(input)) % BUCKETS;
   // The bytes below overwrite the cached salt prefix.
   prefixSalt = undefined;
-  if (units * 3 > scratch.length) scratch = new Uint8Array(units * 3);
   const { written } = encoder.encodeInto(input, scratch);
   return hasher.hash32(scratch.subarray(0, written)) % BUCKETS;
 }
@@ -115,7 +114,6 @@ let prefixLength = 0;
 function asciiBytes(salt: string, text: string): number {
   if (salt !== prefixSalt) {
     prefixSalt = undefined;
-    if (salt.length + 1 > scratch.length) scratch = new Uint8Array(Math.min((salt.length + 1) * 3, maxScratchBytes));
     for (let i = 0; i < salt.length; i++) {
       const unit = salt.charCodeAt(i);
       if (unit >= 0x80) return -1;
@@ -126,21 +124,12 @@ function asciiBytes(salt: string, text: string): number {
     prefixSalt = salt;
   }
   const length = prefixLength + text.length;
-  if (length > scratch.length) grow(Math.min(length * 3, maxScratchBytes));
-  const bytes = scratch;
   for (let i = 0, at = prefixLength; i < text.length; i++, at++) {
     const unit = text.charCodeAt(i);
     if (unit >= 0x80) return -1;
-    bytes[at] = unit;
+    scratch[at] = unit;
   }
   return length;
-}
-
-/** A larger scratch buffer that keeps the salt's bytes at its start. */
-function grow(size: number): void {
-  const larger = new Uint8Array(size);
-  larger.set(scratch.subarray(0, prefixLength));
-  scratch = larger;
 }
 
 /**
@@ -149,19 +138,15 @@ function grow(size: number): void {
  */
 function murmur3Chunked(salt: string, text: string): number {
   prefixSalt = undefined;
-  if (scratch.length < maxScratchBytes) scratch = new Uint8Array(maxScratchBytes);
   const state = { h: 0, tail: 0, tailLength: 0, total: 0 };
   feedString(state, salt);
   scratch[0] = 0x3a; // ':' (between two strings, it never completes a surrogate pair)
   feedBytes(state, scratch, 1);
   feedString(state, text);
-  let h = state.h;
-  if (state.tailLength !== 0) {
-    let k = state.tail;
-    k = Math.imul(k, 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    h ^= Math.imul(k, 0x1b873593);
-  }
+  // The 0 to 3 bytes left; with none, the tail is 0 and mixing it changes nothing.
+  let k = Math.imul(state.tail, 0xcc9e2d51);
+  k = (k << 15) | (k >>> 17);
+  let h = state.h ^ Math.imul(k, 0x1b873593);
   h ^= state.total;
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
@@ -196,16 +181,15 @@ function feedBytes(state: MurmurState, bytes: Uint8Array, length: number): void 
   state.total += length;
   let i = 0;
   let h = state.h;
-  if (state.tailLength !== 0) {
-    while (state.tailLength < 4 && i < length) {
-      state.tail |= (bytes[i++] as number) << (8 * state.tailLength);
-      state.tailLength += 1;
-    }
-    if (state.tailLength < 4) return;
-    h = mixBlock(h, state.tail);
-    state.tail = 0;
-    state.tailLength = 0;
+  // Complete the bytes left over by the last call first (with none left over, this takes the first block).
+  while (state.tailLength < 4 && i < length) {
+    state.tail |= (bytes[i++] as number) << (8 * state.tailLength);
+    state.tailLength += 1;
   }
+  if (state.tailLength < 4) return;
+  h = mixBlock(h, state.tail);
+  state.tail = 0;
+  state.tailLength = 0;
   for (; i + 4 <= length; i += 4) {
     h = mixBlock(h, (bytes[i] as number) | ((bytes[i + 1] as number) << 8) | ((bytes[i + 2] as number) << 16) | ((bytes[i + 3] as number) << 24));
   }
@@ -227,6 +211,6 @@ function mixBlock(h: number, block: number): number {
 
 /** True when `key` is usable for routing: a non-empty string or a finite number. */
 export function isRoutingKey(key: unknown): key is RoutingKey {
-  return (typeof key === 'string' && key.length > 0) || (typeof key === 'number' && Number.isFinite(key));
+  return (typeof key === 'string' && key.length > 0) || Number.isFinite(key);
 }
 

@@ -10,8 +10,8 @@
 /** @type {readonly { file: string; line: string; mutator: string; replacement: string; original?: string; reason: string }[]} */
 export const equivalentMutants = [
   // src/hashing/hasher.ts: bucketOf's ASCII fast path writes the same bytes
-  // the TextEncoder path would, so taking the slow path more often, or
-  // allocating more often, gives the same bucket.
+  // the TextEncoder path would, so taking the slow path more often gives the
+  // same bucket.
   ...[
     ['if (hasher === murmur3Hasher) {', 'ConditionalExpression', 'false'],
     ['if (hasher === murmur3Hasher) {', 'BlockStatement', '{}'],
@@ -36,22 +36,6 @@ export const equivalentMutants = [
     replacement: 'length > 0',
     reason: 'asciiBytes never returns 0: `salt:key` holds at least the colon.',
   },
-  ...[
-    ['if (units * 3 > scratch.length)', 'ConditionalExpression', 'true'],
-    ['if (units * 3 > scratch.length)', 'EqualityOperator', 'units * 3 >= scratch.length'],
-    ['if (scratch.length < maxScratchBytes) scratch = new Uint8Array(maxScratchBytes);', 'ConditionalExpression', 'true'],
-    ['if (scratch.length < maxScratchBytes) scratch = new Uint8Array(maxScratchBytes);', 'EqualityOperator', 'scratch.length <= maxScratchBytes'],
-    ['if (salt.length + 1 > scratch.length)', 'ConditionalExpression', 'true'],
-    ['if (salt.length + 1 > scratch.length)', 'EqualityOperator', 'salt.length + 1 >= scratch.length'],
-    ['if (length > scratch.length) grow(', 'ConditionalExpression', 'true'],
-    ['if (length > scratch.length) grow(', 'EqualityOperator', 'length >= scratch.length'],
-  ].map(([line, mutator, replacement]) => ({
-    file: 'src/hashing/hasher.ts',
-    line,
-    mutator,
-    replacement,
-    reason: 'Speed-only: the scratch buffer is reallocated (large enough, salt bytes kept or rewritten) when it already had room.',
-  })),
   {
     file: 'src/hashing/hasher.ts',
     line: 'for (let i = 0; i < salt.length; i++) {',
@@ -64,7 +48,41 @@ export const equivalentMutants = [
     line: 'for (let i = 0, at = prefixLength; i < text.length; i++, at++) {',
     mutator: 'EqualityOperator',
     replacement: 'i <= text.length',
-    reason: 'One more round writes 0 one byte past the length that is hashed; murmur3 never reads it.',
+    reason: 'One more round writes 0 one byte past the length that is hashed (or past the buffer, where the write is dropped); murmur3 never reads it.',
+  },
+  // Which path a key takes that may not fit the kept buffer: the chunked
+  // murmur3 and a one-off TextEncoder buffer hash the same bytes as the kept
+  // buffer, so sending more keys to them only costs time (a long key sent to
+  // the kept buffer is cut there, and the known answers catch it).
+  ...[
+    ['const fits = units * 3 <= maxScratchBytes;', 'ConditionalExpression', 'false'],
+    ['const fits = units * 3 <= maxScratchBytes;', 'EqualityOperator', 'units * 3 < maxScratchBytes'],
+    ['if (!fits) return murmur3Chunked(salt, text) % BUCKETS;', 'BooleanLiteral', 'fits'],
+    ['if (!fits) return murmur3Chunked(salt, text) % BUCKETS;', 'ConditionalExpression', 'true'],
+    ['if (!fits) return murmur3Chunked(salt, text) % BUCKETS;', 'ConditionalExpression', 'false'],
+    ['if (!fits) return hasher.hash32(encoder.encode(input)) % BUCKETS;', 'ConditionalExpression', 'true'],
+  ].map(([line, mutator, replacement]) => ({
+    file: 'src/hashing/hasher.ts',
+    line,
+    mutator,
+    replacement,
+    reason:
+      'Speed-only: more keys go to the chunked murmur3 or to a one-off TextEncoder buffer, which hash the same bytes; a long key still never reaches the kept buffer (for murmur3 the one-off path below catches it).',
+  })),
+  {
+    file: 'src/hashing/hasher.ts',
+    line: 'if (end < text.length && last >= 0xd800 && last <= 0xdbff) end -= 1;',
+    mutator: 'AssignmentOperator',
+    replacement: 'end += 1',
+    reason: 'Keeping the low surrogate in the chunk instead still fits: at most 1,364 units of 3 bytes and a 4-byte pair make 4,096 bytes, and the pair is encoded whole either way.',
+  },
+  {
+    file: 'src/hashing/hasher.ts',
+    line: 'if (end < text.length && last >= 0xd800 && last <= 0xdbff) end -= 1;',
+    mutator: 'ConditionalExpression',
+    replacement: 'true',
+    original: 'last >= 0xd800',
+    reason: 'Only the `last >= 0xd800` operand: a chunk that ends one unit earlier on a unit below the surrogates splits no pair, and the same bytes are hashed.',
   },
   {
     file: 'src/hashing/hasher.ts',
@@ -73,12 +91,163 @@ export const equivalentMutants = [
     replacement: 'false',
     reason: 'Speed-only: murmurhash3js-revisited gives the same numbers for a Uint8Array (the known-answer tests check both).',
   },
-  {
-    file: 'src/hashing/hasher.ts',
-    line: "return (typeof key === 'string' && key.length > 0) || (typeof key === 'number' && Number.isFinite(key));",
+
+  // src/core/migration-glue.ts
+  ...['oldService', 'newService'].map((option) => ({
+    file: 'src/core/migration-glue.ts',
+    line: `toServiceCall(resolved.${option}, '${option}');`,
+    mutator: 'StringLiteral',
+    replacement: '""',
+    reason: 'The option name only goes into the error of a service that is not one, which resolveGlueOptions has already refused with the same check.',
+  })),
+  ...[
+    "if (this.#emitter.has('route')) this.#route(key, 'old', 'missing-key');",
+    "if (this.#emitter.has('route')) this.#route(key, 'old', 'hash-failed');",
+    "if (this.#emitter.has('route')) this.#route(key, toNew ? 'new' : 'old', 'bucket');",
+    "if (this.#emitter.has('route')) this.#route(key, 'old', 'shadow');",
+  ].map((line) => ({
+    file: 'src/core/migration-glue.ts',
+    line,
     mutator: 'ConditionalExpression',
     replacement: 'true',
-    reason: "Only the `typeof key === 'number'` mutant: Number.isFinite is already false for anything but a number.",
+    reason: 'Speed-only: the key is already read, and an event nobody listens to reaches no one (Emitter.emit returns at once).',
+  })),
+  {
+    file: 'src/core/migration-glue.ts',
+    line: "this.#log.log('warn', 'fallback', { migration: this.name, key, err: shown }, 'new failed, old served (fallback)');",
+    mutator: 'StringLiteral',
+    replacement: '""',
+    original: "'fallback'",
+    reason: "The rate-limit bucket's name: no other line of a glue is logged under the name \"\", so the fallback lines are limited alike.",
+  },
+  {
+    file: 'src/core/migration-glue.ts',
+    line: 'if (this.#closed) return;',
+    mutator: 'ConditionalExpression',
+    replacement: 'false',
+    reason: 'A second close() unsubscribes again (a no-op), drains no shadow call and clears no listener: the same result.',
+  },
+
+  // src/core/config-in-force.ts
+  {
+    file: 'src/core/config-in-force.ts',
+    line: 'if (config === this.#checked) return config as MigrationConfig;',
+    mutator: 'ConditionalExpression',
+    replacement: 'false',
+    reason: 'Speed-only: the config last checked is checked again, with the same answer.',
+  },
+  {
+    file: 'src/core/config-in-force.ts',
+    line: 'if (this.#override !== undefined && isRolledBack(stored)) {',
+    mutator: 'ConditionalExpression',
+    replacement: 'true',
+    original: 'this.#override !== undefined',
+    reason: 'Only the `this.#override !== undefined` operand: follow() set the override, and nothing ends it while #saving is set (configs that arrive are not applied).',
+  },
+  {
+    file: 'src/core/config-in-force.ts',
+    line: 'if (this.#override !== undefined) {',
+    mutator: 'ConditionalExpression',
+    replacement: 'true',
+    reason: 'Without an override there is no config rolled back from either: the echo check is skipped and ending no override changes nothing.',
+  },
+  {
+    file: 'src/core/config-in-force.ts',
+    line: 'if (this.#overrideFrom !== undefined && sameConfig(config, this.#overrideFrom)) return;',
+    mutator: 'ConditionalExpression',
+    replacement: 'true',
+    original: 'this.#overrideFrom !== undefined',
+    reason: 'Only the `this.#overrideFrom !== undefined` operand: the override and the config it replaced are always set and cleared together.',
+  },
+  ...[
+    ['ConditionalExpression', 'false'],
+    ['BooleanLiteral', 'true'],
+  ].map(([mutator, replacement]) => ({
+    file: 'src/core/config-in-force.ts',
+    line: 'if (!isRolledBack(config)) this.#rolledBack = false;',
+    mutator,
+    replacement,
+    reason:
+      'The flag is read only while a config that uses no new is in force, and the move into such a config from one that uses new sets it to true (the line below): what a config that uses new leaves in it is never read.',
+  })),
+  {
+    file: 'src/core/config-in-force.ts',
+    line: "return typeof info === 'function' && info.call(provider)?.rolledBack === true;",
+    mutator: 'ConditionalExpression',
+    replacement: 'true',
+    original: "typeof info === 'function'",
+    reason: 'Calling an `info` that is not a function throws, and the catch below answers false all the same.',
+  },
+  {
+    file: 'src/core/config-in-force.ts',
+    line: "return typeof info === 'function' && info.call(provider)?.rolledBack === true;",
+    mutator: 'OptionalChaining',
+    replacement: 'info.call(provider).rolledBack',
+    reason: 'Reading a field of undefined or null throws, and the catch below answers false all the same.',
+  },
+  {
+    file: 'src/core/config-in-force.ts',
+    line: '} catch {',
+    mutator: 'BlockStatement',
+    replacement: '{}',
+    reason: 'The catch then returns undefined instead of false; both callers treat it as false.',
+  },
+  ...[
+    ['ConditionalExpression', 'false', undefined],
+    ['LogicalOperator', "typeof config !== 'object' && config === null", undefined],
+  ].map(([mutator, replacement]) => ({
+    file: 'src/core/config-in-force.ts',
+    line: "if (typeof config !== 'object' || config === null) return false;",
+    mutator,
+    replacement,
+    reason: 'A fast refusal only: destructuring null or undefined throws (caught, false), and a primitive has none of the four fields, so the checks below refuse the same values.',
+  })),
+
+  // src/core/routing-key.ts, src/core/key-reader.ts
+  {
+    file: 'src/core/routing-key.ts',
+    line: "if (typeof input !== 'object' || input === null) return undefined;",
+    mutator: 'ConditionalExpression',
+    replacement: 'false',
+    original: 'input === null',
+    reason: 'Only the `input === null` operand: reading a field of null throws, and the catch below gives no key all the same.',
+  },
+  {
+    file: 'src/core/routing-key.ts',
+    line: '} catch {',
+    mutator: 'BlockStatement',
+    replacement: '{}',
+    reason: 'The emptied catch returns undefined, which is what its `return undefined` returns.',
+  },
+  ...[
+    ['ConditionalExpression', 'true', 'bucket < BUCKETS'],
+    ['EqualityOperator', 'bucket <= BUCKETS', undefined],
+  ].map(([mutator, replacement, original]) => ({
+    file: 'src/core/key-reader.ts',
+    line: 'if (Number.isInteger(bucket) && bucket >= 0 && bucket < BUCKETS) return bucket;',
+    mutator,
+    replacement,
+    ...(original === undefined ? {} : { original }),
+    reason: 'bucketOf returns the hash modulo BUCKETS: an integer hash gives a bucket below BUCKETS, so the upper bound never refuses one.',
+  })),
+
+  // src/core/arm-recorder.ts
+  {
+    file: 'src/core/arm-recorder.ts',
+    line: 'const duration = durationMs > 0 ? durationMs : 0;',
+    mutator: 'EqualityOperator',
+    replacement: 'durationMs >= 0',
+    reason: 'At a duration of exactly 0 both branches give 0.',
+  },
+
+  // src/rollout/criteria.ts
+  {
+    file: 'src/rollout/criteria.ts',
+    line: "const isFiniteNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);",
+    mutator: 'ConditionalExpression',
+    replacement: 'true',
+    original: "typeof value === 'number'",
+    reason: "Only the `typeof value === 'number'` guard: Number.isFinite is already false for anything but a number.",
   },
 
   // src/option-schema.ts

@@ -55,4 +55,57 @@ export const survivorNotes = [
     kind: /** @type {const} */ ('not pinned'),
     reason: 'Only an interval end exactly equal to the expected share tells them apart: a floating-point coincidence, or a canary at 0 % or 100 %, which phaseOf never yields.',
   })),
+
+  // src/core/config-in-force.ts
+  ...["'config-provider', { migration: this.#name, err }", "'config-provider',", "'config-provider', { migration: this.#name }"].map((line) => ({
+    file: 'src/core/config-in-force.ts',
+    line,
+    mutator: 'StringLiteral',
+    replacement: '""',
+    original: "'config-provider'",
+    kind: /** @type {const} */ ('not pinned'),
+    reason: 'The name of the rate-limit bucket the three config-provider errors share: only a test logging more than the limit per minute of one kind and of another could tell, which would pin the limiter, not the glue.',
+  })),
+  ...[
+    ['ConditionalExpression', 'false'],
+    ['LogicalOperator', 'this.#saving && isRolledBack(before)'],
+  ].map(([mutator, replacement]) => ({
+    file: 'src/core/config-in-force.ts',
+    line: 'if (this.#saving || isRolledBack(before)) return;',
+    mutator,
+    replacement,
+    kind: /** @type {const} */ ('not pinned'),
+    reason: 'Following a rollback while this glue saves its own, or while already rolled back: glueService never does either (the lead glue is the first one not rolled back), so no public call reaches it.',
+  })),
+
+  // src/core/service-rollback.ts
+  {
+    file: 'src/core/service-rollback.ts',
+    line: 'if (glues.length > 0 || isRolledBack(hold.current())) return false;',
+    mutator: 'ConditionalExpression',
+    replacement: 'false',
+    original: 'glues.length > 0',
+    kind: /** @type {const} */ ('not pinned'),
+    reason: 'Every shadow glue rolled back while the store does not show a rollback: only a store that refused the save and was not moved since, where the hold keeps reading new disabled, so the store check says the same.',
+  },
+  ...[
+    ['MethodExpression', 'glues'],
+    ['ConditionalExpression', 'true'],
+  ].map(([mutator, replacement]) => ({
+    file: 'src/core/service-rollback.ts',
+    line: 'const following = glues.filter((glue) => glue !== lead).map((glue) => followRollback(glue, saved));',
+    mutator,
+    replacement,
+    kind: /** @type {const} */ ('not pinned'),
+    reason: 'The lead following its own rollback is a no-op: its rollback() has already put the override in place (and set #saving for a store), so follow() returns at once.',
+  })),
+  {
+    file: 'src/core/service-rollback.ts',
+    line: '} finally {',
+    mutator: 'BlockStatement',
+    replacement: '{}',
+    original: '{\n      await Promise.all(following);\n    }',
+    kind: /** @type {const} */ ('not pinned'),
+    reason: 'Not waiting for the followers: they still serve old (the store shows the rollback), only the moment their override gives way to the store moves; no public figure shows it.',
+  },
 ];
