@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { InMemoryConfigStore, MigrationGlue, phases } from '../../src/index.js';
-import type { ConfigProvider, ConfigStore, MigrationConfig, Notification, RollbackEvent } from '../../src/index.js';
+import { InMemoryConfigStore, phases } from '../../src/index.js';
+import type { ConfigProvider, ConfigStore, MigrationConfig, MigrationGlueOptions, Notification, RollbackEvent , MigrationGlue} from '../../src/index.js';
 import { ManualClock } from '../../src/testing/index.js';
-import { recordingLogger } from '../helpers.js';
+import { pricingGlue } from '../helpers.js';
 
 // The config a glue serves (src/core/config-in-force.ts): which provider
 // configs are usable, what a rollback shows and waits for, and when the
@@ -31,17 +31,8 @@ function manualProvider(initial: unknown) {
   return provider;
 }
 
-function makeGlue(config: MigrationConfig | ConfigProvider, extra: Partial<ConstructorParameters<typeof MigrationGlue<Input, string>>[0]> = {}) {
-  const logger = recordingLogger();
-  const glue = new MigrationGlue<Input, string>({
-    name: 'pricing',
-    oldService: async () => 'old',
-    newService: async () => 'new',
-    config,
-    logger,
-    ...extra,
-  });
-  return { glue, logger };
+function makeGlue(config: MigrationConfig | ConfigProvider, extra: Partial<MigrationGlueOptions<Input, string>> = {}) {
+  return pricingGlue<Input>(config, extra);
 }
 
 const serving = (glue: MigrationGlue<Input, string>) => glue.process({ userId: 'u1' });

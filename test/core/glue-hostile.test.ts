@@ -4,21 +4,12 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isRolledBack } from '../../src/config/migration-config.js';
 import { InMemoryConfigStore, MigrationGlue, MigrationGlueError, phases } from '../../src/index.js';
 import type { ConfigStore, Logger, MigrationConfig, MigrationGlueOptions, Notification } from '../../src/index.js';
-import { recordingLogger } from '../helpers.js';
+import { pricingGlue } from '../helpers.js';
 
 type Input = { userId?: string; accountId?: string; card?: string };
 
 function makeGlue(config: MigrationConfig | ConfigStore, extra: Partial<MigrationGlueOptions<Input, string>> = {}) {
-  const logger = recordingLogger();
-  const glue = new MigrationGlue<Input, string>({
-    name: 'pricing',
-    oldService: async () => 'old',
-    newService: async () => 'new',
-    config,
-    logger,
-    ...extra,
-  });
-  return { glue, logger };
+  return pricingGlue<Input>(config, extra);
 }
 
 /** Errors whose reading throws: what a hostile new service may reject with. */

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { followRollback } from '../../src/core/migration-glue.js';
 import { InMemoryConfigStore, MigrationGlue, MigrationGlueError, bucketOf, phases } from '../../src/index.js';
-import type { ConfigProvider, FallbackEvent, MigrationConfig, RouteEvent, SettledEvent } from '../../src/index.js';
+import type { ConfigProvider, FallbackEvent, MigrationConfig, MigrationGlueOptions, RouteEvent, SettledEvent } from '../../src/index.js';
 import { ManualClock } from '../../src/testing/index.js';
-import { recordingLogger } from '../helpers.js';
+import { pricingGlue, recordingLogger } from '../helpers.js';
 
 // What MigrationGlue itself decides, one assertion per decision: the side
 // each phase serves, the route event (arm, reason and key) it emits, what a
@@ -11,16 +11,8 @@ import { recordingLogger } from '../helpers.js';
 
 type Input = { userId?: string; n?: number };
 
-function makeGlue(config: MigrationConfig | ConfigProvider, extra: Partial<ConstructorParameters<typeof MigrationGlue<Input, string>>[0]> = {}) {
-  const logger = recordingLogger();
-  const glue = new MigrationGlue<Input, string>({
-    name: 'pricing',
-    oldService: async () => 'old',
-    newService: async () => 'new',
-    config,
-    logger,
-    ...extra,
-  });
+function makeGlue(config: MigrationConfig | ConfigProvider, extra: Partial<MigrationGlueOptions<Input, string>> = {}) {
+  const { glue, logger } = pricingGlue<Input>(config, extra);
   const routes: RouteEvent[] = [];
   glue.on('route', (event) => routes.push(event));
   return { glue, logger, routes };

@@ -3,21 +3,12 @@ import { describe, expect, expectTypeOf, it, vi } from 'vitest';
 import { InMemoryConfigStore, MigrationGlue, MigrationGlueError, bucketOf, defaultRoutingKey, phases, silentLogger, staticConfig } from '../../src/index.js';
 import type { ConfigProvider, MigrationConfig, Notification, RouteEvent } from '../../src/index.js';
 import { ManualClock, fakeService, recordEvents } from '../../src/testing/index.js';
-import { recordingLogger } from '../helpers.js';
+import { pricingGlue, recordingLogger } from '../helpers.js';
 
 type Input = { userId?: string | number; requestId?: string; n?: number };
 
 function makeGlue(config: MigrationConfig | ConfigProvider, extra: Partial<ConstructorParameters<typeof MigrationGlue<Input, string>>[0]> = {}) {
-  const logger = recordingLogger();
-  const glue = new MigrationGlue<Input, string>({
-    name: 'pricing',
-    oldService: async () => 'old',
-    newService: async () => 'new',
-    config,
-    logger,
-    ...extra,
-  });
-  return { glue, logger };
+  return pricingGlue<Input>(config, extra);
 }
 
 describe('MigrationGlue routing', () => {
