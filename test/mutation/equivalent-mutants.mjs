@@ -397,4 +397,47 @@ export const equivalentMutants = [
     replacement,
     reason: 'Differs only when an upper bound equals the limit exactly, and then moves the estimate by at most the 1 % the bisection allows.',
   })),
+  // src/rollout/rollback-guard.ts
+  {
+    file: 'src/rollout/rollback-guard.ts',
+    line: "this.#recorder.startStep(after, typeof event.at === 'number' && Number.isFinite(event.at)",
+    mutator: 'ConditionalExpression',
+    replacement: 'true',
+    original: "typeof event.at === 'number'",
+    reason: 'Number.isFinite does not convert: it is false for every value that is not a number, so the typeof test it guards changes nothing.',
+  },
+  {
+    file: 'src/rollout/rollback-guard.ts',
+    line: "if (config !== undefined && typeof config === 'object') this.#recorder.startStep(",
+    mutator: 'ConditionalExpression',
+    replacement: 'true',
+    original: 'config !== undefined',
+    reason: "typeof undefined is 'undefined': the `typeof config === 'object'` beside it already refuses an undefined config.",
+  },
+  {
+    file: 'src/rollout/rollback-guard.ts',
+    line: '} else if (this.#noise !== undefined) {',
+    mutator: 'ConditionalExpression',
+    replacement: 'true',
+    reason: "Without a noise floor it sets the evidence's `noise` to undefined, which is what the step recorder always gives.",
+  },
+  {
+    file: 'src/rollout/rollback-guard.ts',
+    line: "const stalled = judgement.verdict === 'inconclusive' && now !== undefined && now - since > this.criteria.maxInconclusiveMs;",
+    mutator: 'ConditionalExpression',
+    replacement: 'true',
+    original: 'now !== undefined',
+    reason: 'With no clock reading, `now - since` is NaN and `NaN > maxInconclusiveMs` is false: the step is not stalled either way.',
+  },
+  ...[
+    ['ConditionalExpression', 'true'],
+    ['EqualityOperator', 'control.latency.count >= 0'],
+  ].map(([mutator, replacement]) => ({
+    file: 'src/rollout/rollback-guard.ts',
+    line: 'p95: control.latency !== undefined && control.latency.count > 0 ? control.latency.percentile(0.95) : (control.p95 ?? 0),',
+    mutator,
+    replacement,
+    original: 'control.latency.count > 0',
+    reason: "An empty histogram's percentile is 0, the same as `control.p95 ?? 0` for a measured control (which has a histogram and no p95).",
+  })),
 ];

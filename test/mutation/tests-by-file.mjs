@@ -25,7 +25,12 @@ export const testsByFile = {
     'test/config/migration-config-unreadable.test.ts',
   ],
   'src/rollout/criteria.ts': ['test/rollout/criteria-mutation.test.ts', 'test/rollout/guard-options.test.ts'],
-  'src/rollout/rollback-guard.ts': ['test/rollout/rollback-guard.test.ts', 'test/rollout/guard-options.test.ts', 'test/rollout/guard-hostile.test.ts'],
+  'src/rollout/rollback-guard.ts': [
+    'test/rollout/rollback-guard.test.ts',
+    'test/rollout/rollback-guard-mutation.test.ts',
+    'test/rollout/guard-options.test.ts',
+    'test/rollout/guard-hostile.test.ts',
+  ],
   'src/rollout/judge.ts': ['test/rollout/judge.test.ts', 'test/rollout/judge-boundaries.test.ts'],
   'src/hashing/hasher.ts': [
     'test/hashing/known-answers.test.ts',
