@@ -236,7 +236,7 @@ export class RollbackGuard {
 
   #watchJudge(): void {
     if (this.#trip !== undefined) return;
-    const result = this.#safeJudge();
+    let result = this.#safeJudge();
     if (result === undefined) return;
     const config = this.#recorder.config;
     if (isRolledBack(config)) return;
@@ -246,6 +246,8 @@ export class RollbackGuard {
     }
     if (result.stalled && this.#stallTold !== result.since) {
       this.#stallTold = result.since;
+      // The calls still needed cost a search, so watch() judges without them; once per stall, the notification gets them.
+      result = this.#safeJudge(true) ?? result;
       const hours = Math.round(this.criteria.maxInconclusiveMs / 3_600_000);
       const message = `${this.#glue.name}: step inconclusive for more than ${hours} h (${result.reasons[0] ?? 'not enough evidence'})`;
       this.#logger.warn({ migration: this.#glue.name, reasons: result.reasons, needed: result.needed }, 'rollback guard: step inconclusive for too long');

@@ -400,6 +400,22 @@ export const equivalentMutants = [
   // src/rollout/rollback-guard.ts
   {
     file: 'src/rollout/rollback-guard.ts',
+    line: '#safeJudge(explain = false): GuardResult | undefined {',
+    mutator: 'BooleanLiteral',
+    replacement: 'true',
+    original: 'false',
+    reason: 'Speed only: watch() judges without the estimate of calls still needed (a search), and judges again with it once per stall for the notification; estimating on every judged call gives the same verdicts and the same notification.',
+  },
+  {
+    file: 'src/rollout/rollback-guard.ts',
+    line: 'const judgement = judgeStep(evidence, this.#settings, { explain });',
+    mutator: 'ObjectLiteral',
+    replacement: '{}',
+    original: '{ explain }',
+    reason: 'Speed only, as `explain = false` above: without the option the judge always estimates the calls still needed, which changes no verdict.',
+  },
+  {
+    file: 'src/rollout/rollback-guard.ts',
     line: "this.#recorder.startStep(after, typeof event.at === 'number' && Number.isFinite(event.at)",
     mutator: 'ConditionalExpression',
     replacement: 'true',

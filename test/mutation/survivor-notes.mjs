@@ -111,23 +111,6 @@ export const survivorNotes = [
   // src/rollout/rollback-guard.ts
   {
     file: 'src/rollout/rollback-guard.ts',
-    line: '#safeJudge(explain = false): GuardResult | undefined {',
-    mutator: 'BooleanLiteral',
-    replacement: 'true',
-    kind: /** @type {const} */ ('flaw'),
-    reason:
-      "watch() judges without the estimate of calls still needed, so the `blocked` notification's `details.needed` (and the warning's `needed`) is always undefined, although docs/rollout.md promises the calls still needed; check().needed gives it. The mutant is the fix (at the cost of the estimate on every judged call while stalled).",
-  },
-  {
-    file: 'src/rollout/rollback-guard.ts',
-    line: 'const judgement = judgeStep(evidence, this.#settings, { explain });',
-    mutator: 'ObjectLiteral',
-    replacement: '{}',
-    kind: /** @type {const} */ ('flaw'),
-    reason: 'The same flaw as `explain = false` above: without the option the judge estimates the calls still needed on every judged call too, which is what the `blocked` notification should carry.',
-  },
-  {
-    file: 'src/rollout/rollback-guard.ts',
     line: "(${result.reasons[0] ?? 'not enough evidence'})",
     mutator: 'StringLiteral',
     replacement: '""',

@@ -586,10 +586,11 @@ describe('a step inconclusive too long while watched', () => {
     expect(notifications).toHaveLength(1);
     const message = `fake: step inconclusive for more than 1 h (${result.reasons[0]})`;
     expect(notifications[0]).toMatchObject({ kind: 'blocked', migration: 'fake', message, at: start + 2 * hour });
-    // Not pinned: `details.needed`, which watch() leaves undefined (it judges without the estimate).
-    expect(notifications[0]?.details).toMatchObject({ reasons: result.reasons, onInconclusive: 'rollback' });
+    // The calls still needed, as check() estimates them (docs/rollout.md promises them to the notifier).
+    expect(result.needed).toBeGreaterThan(0);
+    expect(notifications[0]?.details).toMatchObject({ reasons: result.reasons, needed: result.needed, onInconclusive: 'rollback' });
     const warn = logger.lines.find((l) => l.message === 'rollback guard: step inconclusive for too long');
-    expect(warn?.context).toMatchObject({ migration: 'fake', reasons: result.reasons });
+    expect(warn?.context).toMatchObject({ migration: 'fake', reasons: result.reasons, needed: result.needed });
     expect(rollbacks).toEqual([`rollback guard: ${message}`]);
   });
 });
