@@ -36,11 +36,13 @@ export async function timed<I, O, C>(
   try {
     value = await call(input);
   } catch (error) {
-    settle(clock, sink, context, input, false, error, start);
+    const end = clock.now();
+    sink.settled(context, input, false, error, end - start, end);
     if (recover !== undefined) return recover(error);
     throw error;
   }
-  settle(clock, sink, context, input, true, value, start);
+  const end = clock.now();
+  sink.settled(context, input, true, value, end - start, end);
   return value;
 }
 
