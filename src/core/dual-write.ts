@@ -1,5 +1,6 @@
 import { MigrationGlueError } from '../errors.js';
 import type { Logger } from '../observe/logger.js';
+import type { Cleaner } from './cleaner.js';
 import type { Arm } from './events.js';
 import type { RollbackHold } from './rollback-hold.js';
 import { phaseOf } from './routing.js';
@@ -32,10 +33,13 @@ export function dualWrite(init: {
   logger: Logger;
   onSecondaryFailure: ((failure: SecondaryFailure) => void | Promise<void>) | undefined;
   timeoutMs: number;
+  /** How the log line may show the error (the service's `shadow.clean` rules). */
+  cleaner: Cleaner<unknown[], unknown>;
 }): Method {
-  const { service, method, hold, oldMethod, newMethod, logger, onSecondaryFailure, timeoutMs } = init;
-  const report = (args: readonly unknown[], side: Arm, error: unknown): void => {
-    logger.error({ err: error, migration: service, method, side }, 'secondary write failed; it needs repair');
+  const { service, method, hold, oldMethod, newMethod, logger, onSecondaryFailure, timeoutMs, cleaner } = init;
+  const report = (args: unknown[], side: Arm, error: unknown): void => {
+    // onSecondaryFailure gets the error itself (it replays the write); the log only what clean allows.
+    logger.error({ err: cleaner.error(error, args), migration: service, method, side }, 'secondary write failed; it needs repair');
     if (onSecondaryFailure === undefined) return;
     callAsPromise(onSecondaryFailure, { service, method, args, side, error }).catch((err: unknown) => {
       logger.error({ err, migration: service, method }, 'onSecondaryFailure threw');

@@ -4,7 +4,10 @@ import { isConfigProvider } from '../config/config-provider.js';
 import { InMemoryConfigStore } from '../config/in-memory-config-store.js';
 import { InvalidOptionError, describeValue } from '../errors.js';
 import type { RoutingKey } from '../hashing/hasher.js';
+import { LogLimiter } from '../observe/log-limiter.js';
 import { toNotify } from '../observe/notifier.js';
+import { Cleaner } from './cleaner.js';
+import type { CleanHooks } from './shadow-options.js';
 import { field, option, parseOptions } from '../option-schema.js';
 import type { SecondaryFailure } from './dual-write.js';
 import { dualWrite } from './dual-write.js';
@@ -122,7 +125,10 @@ export function glueService<T extends object>(options: GlueServiceOptions<T>): G
   const hold = new RollbackHold(store);
   const glues: Record<string, MigrationGlue<unknown[], unknown>> = {};
   const methods: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
-  const write = { service: name, hold, logger, onSecondaryFailure, timeoutMs: secondaryTimeoutMs };
+  // A failed secondary write is logged by the same clean rules as the shadowed methods' errors (its message may quote the args).
+  const clean = (glueOptions.shadow?.clean ?? {}) as CleanHooks<unknown[], unknown>;
+  const cleaner = new Cleaner<unknown[], unknown>(name, clean, new LogLimiter(logger, glueOptions.clock));
+  const write = { service: name, hold, logger, onSecondaryFailure, timeoutMs: secondaryTimeoutMs, cleaner };
 
   for (const [method, policy] of Object.entries(policies)) {
     const oldMethod = methodOf(oldService, method, 'oldService');

@@ -55,7 +55,7 @@ export class ShadowJudge<I, O> {
     } catch (error) {
       this.#errors += 1;
       this.#window.add('errors');
-      this.#log.log('error', 'comparator', { err: this.#report.shownError(error, flight.cargo?.input), migration: this.#name }, 'shadow comparator threw');
+      this.#log.log('error', 'comparator', { err: this.#report.cleaner.error(error, flight.cargo?.input), migration: this.#name }, 'shadow comparator threw');
       if (flight.cargo !== undefined) this.shadowError(flight.key, flight.cargo.input, 'comparator', error);
       return undefined;
     }
@@ -100,8 +100,8 @@ export class ShadowJudge<I, O> {
   /** Emits `shadowError` (the input and, unless it is our timeout, the error cleaned) when someone listens. */
   shadowError(key: RoutingKey | undefined, input: I, reason: ShadowErrorEvent<I>['reason'], error: unknown): void {
     if (!this.#emitter.has('shadowError')) return;
-    const shown = reason === 'timeout' ? error : this.#report.shownError(error, input);
-    this.#emitter.emit('shadowError', { migration: this.#name, key, input: this.#report.cleanInput(input), reason, error: shown });
+    const shown = reason === 'timeout' ? error : this.#report.cleaner.error(error, input);
+    this.#emitter.emit('shadowError', { migration: this.#name, key, input: this.#report.cleaner.input(input), reason, error: shown });
   }
 
   /** The shadow figures, the window moved to `now`; the runner supplies what admission and isolation counted. */

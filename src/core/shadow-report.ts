@@ -7,13 +7,10 @@ import { InvalidOptionError, describeValue, ignoreRejection } from '../errors.js
 import type { RoutingKey } from '../hashing/hasher.js';
 import type { Emitter } from '../observe/emitter.js';
 import type { Clock } from '../observe/clock.js';
-import type { LogLimiter } from '../observe/log-limiter.js';
-import { plainCopyOrSame } from './clone-input.js';
 import type { GlueEvents, MismatchKind } from './events.js';
 import type { MismatchLog } from './mismatch-log.js';
-import type { ErrorSummary } from './error-shown.js';
-import { maskText, maskedValues, summarizeError } from './error-shown.js';
-import type { CleanHooks } from './shadow-options.js';
+import type { Cleaner } from './cleaner.js';
+import { isThenable } from './cleaner.js';
 import type { FingerprintCount } from './stats.js';
 
 const maxFingerprints = 200;
@@ -44,55 +41,30 @@ export class ShadowReport<I, O> {
   readonly #name: string;
   readonly #comparator: Comparator<O>;
   readonly #emitter: Emitter<GlueEvents<I, O>>;
-  readonly #log: LogLimiter;
   readonly #mismatchLog: MismatchLog;
   readonly #clock: Clock;
-  readonly #cleanInput: ((input: I) => I) | undefined;
-  readonly #cleanOutput: ((output: O) => O) | undefined;
-  readonly #cleanError: ((error: ErrorSummary) => unknown) | undefined;
-  /** Errors are shown as they are only when no clean hook is set. */
-  readonly #errorsCleaned: boolean;
+  readonly #clean: Cleaner<I, O>;
   readonly #fingerprints = new Map<string, { count: number; description: string }>();
 
   constructor(init: {
     name: string;
     comparator: Comparator<O>;
     emitter: Emitter<GlueEvents<I, O>>;
-    log: LogLimiter;
     mismatchLog: MismatchLog;
     clock: Clock;
-    clean: CleanHooks<I, O>;
+    clean: Cleaner<I, O>;
   }) {
     this.#name = init.name;
     this.#comparator = init.comparator;
     this.#emitter = init.emitter;
-    this.#log = init.log;
     this.#mismatchLog = init.mismatchLog;
     this.#clock = init.clock;
-    this.#cleanInput = init.clean.input;
-    this.#cleanOutput = init.clean.output;
-    this.#cleanError = init.clean.error;
-    this.#errorsCleaned = this.#cleanInput !== undefined || this.#cleanOutput !== undefined || this.#cleanError !== undefined;
+    this.#clean = init.clean;
   }
 
-  /**
-   * An error as events and logs may show it: the error itself when no clean
-   * hook is set; else a `{ name, message, code? }` copy whose message has
-   * the values `clean.input` masked in `input` masked too, or what
-   * `clean.error` returns for that copy.
-   */
-  shownError(error: unknown, input: I | undefined): unknown {
-    if (!this.#errorsCleaned) return error;
-    const summary = summarizeError(error);
-    const secrets = input === undefined || this.#cleanInput === undefined ? [] : maskedValues(input, this.cleanInput(input));
-    const shown = secrets.length === 0 ? summary : { ...summary, message: maskText(summary.message, secrets) };
-    return this.#cleanError === undefined ? shown : this.#clean(this.#cleanError, shown, 'error');
-  }
-
-  /** The input as events may show it: the `clean.input` hook's answer on a copy (the caller's object is never handed to it). */
-  cleanInput(input: I): I {
-    if (this.#cleanInput === undefined) return input;
-    return this.#clean(this.#cleanInput, input, 'input');
+  /** The clean rules this report shows values by. */
+  get cleaner(): Cleaner<I, O> {
+    return this.#clean;
   }
 
   /** Reports one mismatch: counts its fingerprint, logs (rate-limited), emits `mismatch`. */
@@ -100,7 +72,7 @@ export class ShadowReport<I, O> {
     const old = this.#cleanOutcome(facts.old, facts.input);
     const neu = this.#cleanOutcome(facts.new, facts.input);
     const failed = !facts.old.ok || !facts.new.ok;
-    const shown = this.#cleanOutput === undefined && !(failed && this.#errorsCleaned) ? comparison : this.#redacted(comparison, old, neu);
+    const shown = !this.#clean.cleansOutput && !(failed && this.#clean.active) ? comparison : this.#redacted(comparison, old, neu);
     const plain = fingerprintOf(shown);
     const fingerprint = kind === 'flaky' ? `flaky|${plain}` : plain;
     this.#count(fingerprint);
@@ -114,7 +86,7 @@ export class ShadowReport<I, O> {
     this.#emitter.emit('mismatch', {
       migration: this.#name,
       key: facts.key,
-      input: this.cleanInput(facts.input),
+      input: this.#clean.input(facts.input),
       old,
       new: neu,
       oldDurationMs: facts.oldMs,
@@ -143,29 +115,8 @@ export class ShadowReport<I, O> {
   }
 
   #cleanOutcome(outcome: Outcome<O>, input: I): Outcome<O> {
-    if (!outcome.ok) return this.#errorsCleaned ? { ok: false, error: this.shownError(outcome.error, input) } : outcome;
-    if (this.#cleanOutput === undefined) return outcome;
-    return { ok: true, value: this.#clean(this.#cleanOutput, outcome.value, 'output') };
-  }
-
-  /**
-   * Runs a `clean` hook on a copy of `value`. A hook that throws, or answers
-   * with a promise (it must be synchronous; its rejection is handled, never
-   * left unhandled), withholds the value as `'[clean failed]'`.
-   */
-  #clean<T, R = T>(hook: (value: T) => R, value: T, what: 'input' | 'output' | 'error'): R {
-    let answer: R;
-    try {
-      answer = hook(plainCopyOrSame(value));
-    } catch (err) {
-      // Only the error's name: a hook failing on a secret-bearing value may quote it in its message.
-      this.#log.log('warn', `clean-${what}`, { errorName: errorName(err), migration: this.#name }, `shadow.clean.${what} threw; the ${what} is withheld`);
-      return withheld as R;
-    }
-    if (!isThenable(answer)) return answer;
-    ignoreRejection(answer);
-    this.#log.log('warn', `clean-${what}`, { migration: this.#name }, `shadow.clean.${what} returned a promise (it must be synchronous); the ${what} is withheld`);
-    return withheld as R;
+    if (!outcome.ok) return this.#clean.active ? { ok: false, error: this.#clean.error(outcome.error, input) } : outcome;
+    return this.#clean.cleansOutput ? { ok: true, value: this.#clean.output(outcome.value) } : outcome;
   }
 
   /**
@@ -177,7 +128,7 @@ export class ShadowReport<I, O> {
   #redacted(comparison: Comparison, old: Outcome<O>, neu: Outcome<O>): Comparison {
     const kind = comparison.kind ?? 'value';
     if (!old.ok || !neu.ok) {
-      // Errors here are already as shown (shownError) when a clean hook is set.
+      // Errors here are already as shown (Cleaner.error) when a clean hook is set.
       const side = (outcome: Outcome<O>): unknown => (outcome.ok ? outcome.value : errorSummary(outcome.error));
       return { equal: false, kind, diff: [{ path: '', kind: 'error', old: side(old), new: side(neu) }], truncated: false };
     }
@@ -189,19 +140,6 @@ export class ShadowReport<I, O> {
       // cleaned values that cannot be diffed show as redacted
     }
     return { equal: false, kind, diff: [redactedRoot], truncated: false };
-  }
-}
-
-/** What a `clean` hook that failed leaves in place of the value. */
-const withheld = '[clean failed]';
-
-/** True when `value` has a callable `then`; false for anything else, a revoked Proxy included. Never throws. */
-function isThenable(value: unknown): boolean {
-  if ((typeof value !== 'object' && typeof value !== 'function') || value === null) return false;
-  try {
-    return typeof (value as { then?: unknown }).then === 'function';
-  } catch {
-    return false;
   }
 }
 
@@ -237,14 +175,4 @@ export function checkedComparison(answer: unknown): Comparison {
   }
   if (equal) return { equal, diff: [], truncated: false };
   return { equal, kind: kind === 'error' ? 'error' : 'value', diff: entries, truncated: truncated === true || length > entries.length };
-}
-
-/** The constructor name of a thrown value, read without trusting it; never its message. */
-function errorName(err: unknown): string {
-  try {
-    if (err instanceof Error) return typeof err.name === 'string' ? err.name.slice(0, 100) : 'Error';
-  } catch {
-    // a Proxy or a throwing getter
-  }
-  return typeof err;
 }

@@ -18,6 +18,7 @@ import { InputIsolation } from './shadow-input.js';
 import { ShadowJudge } from './shadow-judge.js';
 import type { ResolvedShadowOptions, ShadowOrder } from './shadow-options.js';
 import { ShadowReport } from './shadow-report.js';
+import { Cleaner } from './cleaner.js';
 import { ShadowTimers } from './shadow-timer.js';
 import type { ShadowStats } from './stats.js';
 import type { CallSink } from './timed.js';
@@ -91,10 +92,9 @@ export class ShadowRunner<I, O> {
       name,
       comparator,
       emitter,
-      log,
       clock,
       mismatchLog: new MismatchLog(init.logger, options.logPerMinute, options.logTotalPerMinute),
-      clean: options.clean,
+      clean: new Cleaner<I, O>(name, options.clean, log),
     });
     this.#judge = new ShadowJudge({ name, comparator, emitter, log, report: this.#report, clock, windowMs: init.windowMs, aa: options.aa });
     this.#timers = new ShadowTimers<Flight<I, O>>(this.#timeoutMs, (flight) => this.#timeout(flight));
@@ -135,12 +135,12 @@ export class ShadowRunner<I, O> {
 
   /** The input as events and logs may show it (after the `clean` hook, on a copy). Never throws. */
   clean(input: I): I {
-    return this.#report.cleanInput(input);
+    return this.#report.cleaner.input(input);
   }
 
   /** An error of a call with `input` as events and logs may show it (see `shadow.clean`). Never throws. */
   cleanError(error: unknown, input: I | undefined): unknown {
-    return this.#report.shownError(error, input);
+    return this.#report.cleaner.error(error, input);
   }
 
   /**

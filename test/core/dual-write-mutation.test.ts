@@ -5,9 +5,16 @@ import { RollbackHold } from '../../src/core/rollback-hold.js';
 import { MigrationGlueError, phases } from '../../src/index.js';
 import type { MigrationConfig } from '../../src/index.js';
 import { recordingLogger } from '../helpers.js';
+import { Cleaner } from '../../src/core/cleaner.js';
+import { LogLimiter } from '../../src/observe/log-limiter.js';
+import { systemClock } from '../../src/observe/clock.js';
+import type { Logger } from '../../src/index.js';
 
 // src/core/dual-write.ts: a dualWrite method writes the primary, then the
 // secondary, and answers with the primary's outcome.
+
+/** The clean rules of a service without `shadow.clean`: errors logged as they are. */
+const noClean = (logger: Logger) => new Cleaner<unknown[], unknown>('accounts', {}, new LogLimiter(logger, systemClock));
 
 function setup(config: MigrationConfig, sides: { old?: (...args: unknown[]) => Promise<unknown>; new?: (...args: unknown[]) => Promise<unknown> } = {}, withHandler = true) {
   const calls: string[] = [];
@@ -28,6 +35,7 @@ function setup(config: MigrationConfig, sides: { old?: (...args: unknown[]) => P
     },
     logger,
     onSecondaryFailure: withHandler ? (failure) => void failures.push(failure) : undefined,
+    cleaner: noClean(logger),
     timeoutMs: 100,
   });
   return { write, calls, failures, logger };
@@ -135,6 +143,7 @@ describe('dualWrite', () => {
         logger,
         onSecondaryFailure: handler,
         timeoutMs: 100,
+        cleaner: noClean(logger),
       });
       await expect(write()).resolves.toBe('old');
       await vi.waitFor(() => expect(logger.lines.filter((line) => line.message === 'onSecondaryFailure threw')).toHaveLength(1));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MigrationGlue, phases } from '../../src/index.js';
+import { MigrationGlue, glueService, phases } from '../../src/index.js';
 import type { MigrationConfig, MigrationGlueOptions } from '../../src/index.js';
 import { recordEvents } from '../../src/testing/index.js';
 import { recordingLogger } from '../helpers.js';
@@ -158,5 +158,33 @@ describe('errors shown with shadow.clean set', () => {
     await glue.drain();
     expect(events.shadowError.map((e) => e.reason)).toEqual(['timeout']);
     expect((events.shadowError[0]?.error as Error).message).toMatch(/timed out after 1 ms waiting for new/);
+  });
+});
+
+describe('a glued service with shadow.clean', () => {
+  it('logs a failed secondary write by the same clean rules, and hands onSecondaryFailure the error itself', async () => {
+    const logger = recordingLogger();
+    const failures: unknown[] = [];
+    type Accounts = { deposit(card: string, amount: number): Promise<string> };
+    const accounts = glueService<Accounts>({
+      name: 'accounts',
+      oldService: { deposit: async () => 'ok' },
+      newService: {
+        deposit: async (card) => {
+          throw new Error(`card ${card} refused`);
+        },
+      },
+      policies: { deposit: 'dualWrite' },
+      config: phases.canary(10),
+      logger,
+      shadow: { clean: { input: (args) => args.map((arg) => (typeof arg === 'string' ? '***' : arg)) } },
+      onSecondaryFailure: (failure) => void failures.push(failure.error),
+    });
+    await expect(accounts.deposit(secret, 5)).resolves.toBe('ok');
+    const line = logger.lines.find((l) => l.message?.startsWith('secondary write failed'));
+    expect(line?.context).toMatchObject({ err: { name: 'Error', message: 'card [redacted] refused' } });
+    expect(dump(logger.lines)).not.toContain('SECRET');
+    expect((failures[0] as Error).message).toBe(`card ${secret} refused`);
+    await accounts.migration.close();
   });
 });
