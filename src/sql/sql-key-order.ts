@@ -58,7 +58,8 @@ export function compareDecimal(a: unknown, b: unknown): number {
   if (x.sign !== y.sign) return x.sign - y.sign;
   const magnitude =
     x.int.length !== y.int.length ? x.int.length - y.int.length : x.int !== y.int ? (x.int < y.int ? -1 : 1) : x.frac === y.frac ? 0 : x.frac < y.frac ? -1 : 1;
-  return x.sign < 0 ? -magnitude : magnitude;
+  // 0 - magnitude, not -magnitude: two equal negative values compare as 0, never -0.
+  return x.sign < 0 ? 0 - magnitude : magnitude;
 }
 
 const decimalPattern = /^\s*([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?\s*$/;

@@ -16,6 +16,9 @@ describe('compareDecimal (bigint and numeric keys)', () => {
     expect(compareDecimal('10', '9')).toBeGreaterThan(0);
     expect(compareDecimal(10, '9')).toBeGreaterThan(0);
     expect(compareDecimal('9007199254740993', 9007199254740992)).toBeGreaterThan(0);
+    // Equal negative values: 0, not -0 (a sort is indifferent, an Object.is check is not).
+    expect(compareDecimal('-20', -20n)).toBe(0);
+    expect(compareDecimal('-1.50', '-1.5')).toBe(0);
   });
 
   it('orders decimals by value whatever their zeros, and puts -Infinity first, then Infinity, NaN last', () => {
