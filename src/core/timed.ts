@@ -58,10 +58,12 @@ export async function timedShadowOld<I, O, C>(clock: Clock, call: ServiceCall<I,
   try {
     value = await call(input);
   } catch (error) {
-    settle(clock, sink, context, input, false, error, start);
+    const end = clock.now();
+    sink.settled(context, input, false, error, end - start, end);
     throw error;
   }
-  settle(clock, sink, context, input, true, value, start);
+  const end = clock.now();
+  sink.settled(context, input, true, value, end - start, end);
   return value;
 }
 

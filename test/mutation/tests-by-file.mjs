@@ -1,5 +1,9 @@
 // @ts-check
 import process from 'node:process';
+import { tests as testsDataWrites } from './areas/data-writes.mjs';
+import { tests as testsDataCopy } from './areas/data-copy.mjs';
+import { tests as testsConfig } from './areas/config.mjs';
+import { tests as testsCoreRest } from './areas/core-rest.mjs';
 // The tests that pin each mutated file, for a run of one file at a time:
 //
 //   MUTATION_FILE=src/core/routing.ts npx stryker run --concurrency 1
@@ -12,6 +16,10 @@ import process from 'node:process';
 
 /** @type {Readonly<Record<string, readonly string[]>>} */
 export const testsByFile = {
+  ...testsDataWrites,
+  ...testsDataCopy,
+  ...testsConfig,
+  ...testsCoreRest,
   'src/core/routing.ts': ['test/core/routing.test.ts'],
   'src/option-schema.ts': ['test/options/option-schema.test.ts'],
   // Not sequential.test.ts: its simulations (millions of draws) outlast the
