@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describeValue, InvalidOptionError } from '../errors.js';
 
 /** A row as a SQL client returns it: column name to value. */
@@ -30,6 +31,45 @@ export function toSqlQuery(value: SqlQueryable | undefined): SqlQuery {
     return (sql, params) => client.query(sql, params);
   }
   throw new InvalidOptionError('query', `must be a client with query(sql, params) (PGlite, pg.Pool) or that function, got ${describeValue(value)}`);
+}
+
+/**
+ * True for a node-postgres `Pool` or `Client` (the one client known to run
+ * named prepared statements): a `Pool` counts its connections
+ * (`totalCount`), a `Client` keeps its `connectionParameters`. False for
+ * anything else, and for an object whose properties cannot be read.
+ */
+export function isNodePostgres(value: SqlQueryable): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  try {
+    const { totalCount, connectionParameters } = value as { totalCount?: unknown; connectionParameters?: unknown };
+    return typeof totalCount === 'number' || (typeof connectionParameters === 'object' && connectionParameters !== null);
+  } catch {
+    return false;
+  }
+}
+
+/** Statement texts named at most; later texts run unnamed (a named one stays prepared on every connection). */
+const maxPrepared = 200;
+
+/**
+ * `client.query` with each statement text given a name derived from it, so
+ * that node-postgres parses and plans it once per connection and then only
+ * binds and executes it. For statements whose text does not depend on the
+ * data (a page, an `unnest` insert): each name stays prepared on the
+ * server for the life of the connection.
+ */
+export function preparedQuery(client: SqlClient): SqlQuery {
+  const names = new Map<string, string>();
+  const run = client.query as unknown as (config: { name?: string; text: string; values: unknown[] }) => Promise<SqlResult>;
+  return (sql, params) => {
+    let name = names.get(sql);
+    if (name === undefined && names.size < maxPrepared) {
+      name = `mg_${createHash('sha256').update(sql).digest('hex').slice(0, 32)}`;
+      names.set(sql, name);
+    }
+    return run.call(client, name === undefined ? { text: sql, values: params } : { name, text: sql, values: params });
+  };
 }
 
 /**

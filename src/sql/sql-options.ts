@@ -17,11 +17,13 @@ function isTableName(value: unknown): boolean {
 /** The option fields the SQL adapters share (see option-schema.ts). */
 export const sqlOption = {
   /** A client with `query(sql, params)` or that function, normalised to the function. */
-  query: () =>
+  query: () => sqlOption.client().transform((value): SqlQuery => toSqlQuery(value)),
+  /** A client with `query(sql, params)` or that function, as given. */
+  client: () =>
     field<SqlQueryable>(
       (value) => typeof value === 'function' || (typeof value === 'object' && value !== null && typeof (value as Partial<SqlClient>).query === 'function'),
       'a client with query(sql, params) (PGlite, pg.Pool) or that function',
-    ).transform((value): SqlQuery => toSqlQuery(value)),
+    ),
   /** A table name (one identifier, no NUL) or `{ schema?, name }`. */
   table: () => field<SqlTableName>(isTableName, 'a table name or { schema, name } (non-empty, without NUL characters)'),
   /** A column or collation name. */

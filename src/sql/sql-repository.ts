@@ -3,8 +3,8 @@ import type { CopyRange, KeyRange, RangeChecksum, RangeCopy, Repository } from '
 import { z } from 'zod';
 import { InvalidOptionError, MigrationGlueError } from '../errors.js';
 import { field, option, parseOptions } from '../option-schema.js';
-import type { SqlQueryable, SqlRow, SqlTableName } from './sql-client.js';
-import { quoteIdentifier, quoteTable, rowsOf } from './sql-client.js';
+import type { SqlClient, SqlQueryable, SqlRow, SqlTableName } from './sql-client.js';
+import { isNodePostgres, preparedQuery, quoteIdentifier, quoteTable, rowsOf, toSqlQuery } from './sql-client.js';
 import { sqlOption } from './sql-options.js';
 import type { SqlStatements } from './sql-statements.js';
 import { buildStatements } from './sql-statements.js';
@@ -42,6 +42,15 @@ export interface SqlRepositoryOptions<E> {
    * `false`: it always resolves undefined, and backfill copies row by row. @default true
    */
   readonly serverCopy?: boolean;
+  /**
+   * Run the statements whose text does not depend on the data (get, save,
+   * delete, pages, the `unnest` insert) as named prepared statements: the
+   * server parses and plans each once per connection. Needs a node-postgres
+   * `Pool` or `Client` as `query` (named statements are its feature; a
+   * query function or PGlite cannot run them).
+   * @default true for a node-postgres Pool or Client, false otherwise
+   */
+  readonly prepare?: boolean;
 }
 
 /** A Repository over one SQL table, with `bulkInsert` and the order of its keys. */
@@ -87,7 +96,7 @@ export interface SqlRepository<E, K> extends Repository<E, K> {
 }
 
 const schema = z.strictObject({
-  query: sqlOption.query(),
+  query: sqlOption.client(),
   table: sqlOption.table(),
   key: sqlOption.identifier('a column name'),
   columns: field<readonly string[]>(
@@ -101,6 +110,7 @@ const schema = z.strictObject({
   fromRow: option.fn<(row: SqlRow) => unknown>().optional(),
   maxParameters: option.positiveInteger().default(65_535),
   serverCopy: option.boolean().default(true),
+  prepare: option.boolean().optional(),
 });
 
 /**
@@ -119,7 +129,14 @@ const schema = z.strictObject({
  *   `query` for a session that would garble values).
  */
 export function sqlRepository<E = SqlRow, K = unknown>(options: SqlRepositoryOptions<E>): SqlRepository<E, K> {
-  const { query, table: tableName, key: keyName, columns, collation, toRow, fromRow, maxParameters, serverCopy } = parseOptions(schema, options, 'sqlRepository');
+  const parsed = parseOptions(schema, options, 'sqlRepository');
+  const { table: tableName, key: keyName, columns, collation, toRow, fromRow, maxParameters, serverCopy } = parsed;
+  const query = toSqlQuery(parsed.query);
+  if (parsed.prepare === true && !isNodePostgres(parsed.query)) {
+    throw new InvalidOptionError('prepare', 'needs a node-postgres Pool or Client as `query`: named prepared statements are its feature');
+  }
+  // Statements whose text is the same for every call: prepared on node-postgres.
+  const run = (parsed.prepare ?? isNodePostgres(parsed.query)) ? preparedQuery(parsed.query as SqlClient) : query;
   if (columns !== undefined && !columns.includes(keyName)) throw new InvalidOptionError('columns', `must include the key column ${JSON.stringify(keyName)}`);
   const table = quoteTable(tableName);
   const collate = collation === undefined ? '' : ` COLLATE ${quoteIdentifier(collation, 'collation')}`;
@@ -163,7 +180,7 @@ export function sqlRepository<E = SqlRow, K = unknown>(options: SqlRepositoryOpt
     },
     async get(id: K): Promise<E | undefined> {
       const s = await statements();
-      const rows = rowsOf(await query(s.get, [s.keyParam(id)]));
+      const rows = rowsOf(await run(s.get, [s.keyParam(id)]));
       return rows.length === 0 ? undefined : read(s, rows)[0];
     },
     async save(entity: E): Promise<void> {
@@ -173,15 +190,15 @@ export function sqlRepository<E = SqlRow, K = unknown>(options: SqlRepositoryOpt
       const names = columnsOf([row]);
       const params: unknown[] = [];
       s.params(row, names, params);
-      await query(s.upsert(names), params);
+      await run(s.upsert(names), params);
     },
     async delete(id: K): Promise<void> {
       const s = await statements();
-      await query(s.delete, [s.keyParam(id)]);
+      await run(s.delete, [s.keyParam(id)]);
     },
     async getBatch(afterKey: K | null, limit: number): Promise<readonly E[]> {
       const s = await statements();
-      const result = afterKey === null ? await query(s.firstPage, [limit]) : await query(s.nextPage, [s.keyParam(afterKey), limit]);
+      const result = afterKey === null ? await run(s.firstPage, [limit]) : await run(s.nextPage, [s.keyParam(afterKey), limit]);
       return read(s, rowsOf(result));
     },
     async bulkInsert(entities: readonly E[]): Promise<readonly K[]> {
@@ -193,8 +210,8 @@ export function sqlRepository<E = SqlRow, K = unknown>(options: SqlRepositoryOpt
       const perStatement = Math.max(1, Math.floor(maxParameters / names.length));
       const inserted: K[] = [];
       for (let start = 0; start < rows.length; start += perStatement) {
-        const { sql, params } = s.insert(names, rows.slice(start, start + perStatement));
-        for (const row of rowsOf(await query(sql, params))) inserted.push(s.readKey(row[keyName]) as K);
+        const { sql, params, fixed } = s.insert(names, rows.slice(start, start + perStatement));
+        for (const row of rowsOf(await (fixed ? run : query)(sql, params))) inserted.push(s.readKey(row[keyName]) as K);
       }
       return inserted;
     },

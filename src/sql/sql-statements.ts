@@ -29,8 +29,10 @@ export interface SqlStatements {
    * inserted: one array parameter per column, `unnest`ed and cast to the
    * column's type through text (parsing and planning stay small however
    * many rows), or a VALUES list when a column is itself an array.
+   * `fixed`: the text depends on the columns only, not on the rows (the
+   * `unnest` form), so it is worth preparing.
    */
-  insert(names: readonly string[], rows: readonly SqlRow[]): { sql: string; params: unknown[] };
+  insert(names: readonly string[], rows: readonly SqlRow[]): { sql: string; params: unknown[]; fixed: boolean };
   /** The parameters of a row, in the order of `names`. */
   params(row: SqlRow, names: readonly string[], into: unknown[]): void;
   /** The order of the key column, when JS can reproduce it. */
@@ -90,13 +92,13 @@ export function buildStatements(info: SqlTableInfo, table: string, collate: stri
           params.push(rows.map((row) => asText(encode(row[name], column.kind, column.oid))));
           return `$${i + 1}::text[]::${column.type}[]`;
         });
-        return { sql: `INSERT INTO ${table} (${list}) SELECT * FROM unnest(${arrays.join(', ')}) ${tail}`, params };
+        return { sql: `INSERT INTO ${table} (${list}) SELECT * FROM unnest(${arrays.join(', ')}) ${tail}`, params, fixed: true };
       }
       const tuples = rows.map((row, r) => {
         for (const name of names) params.push(encode(row[name], columnOf(name).kind, columnOf(name).oid));
         return `(${names.map((name, i) => placeholder(r * names.length + i + 1, columnOf(name).kind, columnOf(name).type)).join(', ')})`;
       });
-      return { sql: `INSERT INTO ${table} (${list}) VALUES ${tuples.join(', ')} ${tail}`, params };
+      return { sql: `INSERT INTO ${table} (${list}) VALUES ${tuples.join(', ')} ${tail}`, params, fixed: false };
     },
     params(row, names, into) {
       for (const name of names) {

@@ -33,5 +33,6 @@ describe('backfill between two PGlite databases', () => {
     } finally {
       await Promise.all([one.close(), two.close()]);
     }
-  });
+    // Two PGlite instances start here (seconds of CPU each on a loaded machine).
+  }, 60_000);
 });

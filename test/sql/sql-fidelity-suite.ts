@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backfill, verify } from '../../src/index.js';
 import { silentLogger } from '../../src/observe/logger.js';
-import type { SqlQuery, SqlRow } from '../../src/sql/index.js';
+import type { SqlQuery, SqlQueryable, SqlRow } from '../../src/sql/index.js';
 import { quoteTable, sqlRepository } from '../../src/sql/index.js';
 import { toSqlQuery } from '../../src/sql/sql-client.js';
 import { readAll } from '../data/repository-conformance.js';
@@ -62,6 +62,8 @@ async function checksum(query: SqlQuery, table: string): Promise<{ n: number; su
 export function describeSqlFidelity(name: string, connect: () => Promise<SqlConnection>): void {
   let connection: SqlConnection | undefined;
   const query: SqlQuery = (sql, params) => toSqlQuery((connection as SqlConnection).query)(sql, params);
+  // The client itself for repositories: a node-postgres Pool runs their statements prepared.
+  const client = (): SqlQueryable => (connection as SqlConnection).query;
 
   beforeAll(async () => {
     connection = await connect();
@@ -88,8 +90,8 @@ export function describeSqlFidelity(name: string, connect: () => Promise<SqlConn
     it.each([false, true])('backfills every common type exactly: the server computes the same checksum for both tables (copied inside the database: %s)', async (serverCopy) => {
       const source = await sourceTable();
       const target = await emptyCopy();
-      const from = sqlRepository<Row, string>({ query, table: source, key: 'id', serverCopy });
-      const to = sqlRepository<Row, string>({ query, table: target, key: 'id' });
+      const from = sqlRepository<Row, string>({ query: client(), table: source, key: 'id', serverCopy });
+      const to = sqlRepository<Row, string>({ query: client(), table: target, key: 'id' });
 
       const result = await backfill({ from, to, keyOf, batchSize: 2, compareKeys: await from.keyOrder(), logger: silentLogger });
 
@@ -102,8 +104,8 @@ export function describeSqlFidelity(name: string, connect: () => Promise<SqlConn
     it('copies a row with save (overwrite) exactly too', async () => {
       const source = await sourceTable();
       const target = await emptyCopy();
-      const from = sqlRepository<Row, string>({ query, table: source, key: 'id' });
-      const to = sqlRepository<Row, string>({ query, table: target, key: 'id' });
+      const from = sqlRepository<Row, string>({ query: client(), table: source, key: 'id' });
+      const to = sqlRepository<Row, string>({ query: client(), table: target, key: 'id' });
       await query(`INSERT INTO ${quoteTable(target)} (id, label) VALUES (1, 'stale'), (9, 'stale')`, []);
 
       await backfill({ from, to, keyOf, batchSize: 4, overwrite: true, compareKeys: await from.keyOrder(), logger: silentLogger });
@@ -112,7 +114,7 @@ export function describeSqlFidelity(name: string, connect: () => Promise<SqlConn
     });
 
     it('holds exact JS values: numbers only for integer, smallint, real and double; the text form for the rest', async () => {
-      const repo = sqlRepository<Row, string>({ query, table: await sourceTable(), key: 'id' });
+      const repo = sqlRepository<Row, string>({ query: client(), table: await sourceTable(), key: 'id' });
       const row = (await repo.get('1')) as Row;
       expect(row).toMatchObject({
         id: '1',
@@ -147,7 +149,7 @@ export function describeSqlFidelity(name: string, connect: () => Promise<SqlConn
 
     it('writes JS values through each type: Date, Uint8Array, arrays, objects for jsonb, bigint, -0', async () => {
       const table = await emptyCopy();
-      const repo = sqlRepository<SqlRow, string>({ query, table, key: 'id' });
+      const repo = sqlRepository<SqlRow, string>({ query: client(), table, key: 'id' });
       await repo.save({
         id: 2n ** 62n,
         at: new Date('2024-01-02T03:04:05.678Z'),
@@ -183,8 +185,8 @@ export function describeSqlFidelity(name: string, connect: () => Promise<SqlConn
     it('verify sees a microsecond, a numeric digit and a jsonb digit, and repair restores the checksum', async () => {
       const source = await sourceTable();
       const target = await emptyCopy();
-      const old = sqlRepository<Row, string>({ query, table: source, key: 'id' });
-      const fresh = sqlRepository<Row, string>({ query, table: target, key: 'id' });
+      const old = sqlRepository<Row, string>({ query: client(), table: source, key: 'id' });
+      const fresh = sqlRepository<Row, string>({ query: client(), table: target, key: 'id' });
       const compareKeys = await old.keyOrder();
       await backfill({ from: old, to: fresh, keyOf, compareKeys, logger: silentLogger });
       const t = quoteTable(target);
@@ -215,7 +217,7 @@ export function describeSqlFidelity(name: string, connect: () => Promise<SqlConn
     const idOf = (row: Named): string => row.id;
 
     it('bigint keys arrive as strings and compare by value: "10" after "9"', async () => {
-      const repo = sqlRepository<Named, string>({ query, table: await bigintTable(), key: 'id' });
+      const repo = sqlRepository<Named, string>({ query: client(), table: await bigintTable(), key: 'id' });
       const compare = await repo.keyOrder();
       expect(compare).toBeDefined();
       const keys = (await readAll(repo, idOf, 4)).map(idOf);
@@ -227,8 +229,8 @@ export function describeSqlFidelity(name: string, connect: () => Promise<SqlConn
 
     it('verify walks a bigint table in the repository order it is given', async () => {
       const table = await bigintTable();
-      const old = sqlRepository<Named, string>({ query, table, key: 'id' });
-      const fresh = sqlRepository<Named, string>({ query, table, key: 'id' });
+      const old = sqlRepository<Named, string>({ query: client(), table, key: 'id' });
+      const fresh = sqlRepository<Named, string>({ query: client(), table, key: 'id' });
       const report = await verify({ old, new: fresh, keyOf: idOf, compareKeys: await old.keyOrder(), batchSize: 4, logger: silentLogger });
       expect(report).toMatchObject({ checked: 28, different: { count: 0 } });
     });
@@ -237,13 +239,13 @@ export function describeSqlFidelity(name: string, connect: () => Promise<SqlConn
     // repository's keyOrder(): code-point order would stop at "10" after "9".
     it('verify and backfill walk a bigint table without being told the order', async () => {
       const table = await bigintTable();
-      const old = sqlRepository<Named, string>({ query, table, key: 'id' });
-      const fresh = sqlRepository<Named, string>({ query, table, key: 'id' });
+      const old = sqlRepository<Named, string>({ query: client(), table, key: 'id' });
+      const fresh = sqlRepository<Named, string>({ query: client(), table, key: 'id' });
       const report = await verify({ old, new: fresh, keyOf: idOf, batchSize: 4, logger: silentLogger });
       expect(report).toMatchObject({ checked: 28, different: { count: 0 } });
       const copy = freshName('bigint_copy');
       await query(`CREATE TABLE ${quoteTable(copy)} (LIKE ${quoteTable(table)} INCLUDING ALL)`, []);
-      const target = sqlRepository<Named, string>({ query, table: copy, key: 'id' });
+      const target = sqlRepository<Named, string>({ query: client(), table: copy, key: 'id' });
       const result = await backfill({ from: old, to: target, keyOf: idOf, batchSize: 4, logger: silentLogger });
       expect(result.copied).toBe(28);
     });
@@ -253,7 +255,7 @@ export function describeSqlFidelity(name: string, connect: () => Promise<SqlConn
       await query(`CREATE TABLE ${quoteTable(table)} (id uuid PRIMARY KEY, name text)`, []);
       await query(`INSERT INTO ${quoteTable(table)} SELECT gen_random_uuid(), 'row ' || i FROM generate_series(1, 40) AS i`, []);
       await query(`INSERT INTO ${quoteTable(table)} VALUES ('ffffffff-0000-4000-8000-000000000000', 'f'), ('00000000-0000-4000-8000-000000000000', '0')`, []);
-      const repo = sqlRepository<Named, string>({ query, table, key: 'id' });
+      const repo = sqlRepository<Named, string>({ query: client(), table, key: 'id' });
       const compare = await repo.keyOrder();
       const keys = (await readAll(repo, idOf, 7)).map(idOf);
       expect(keys).toHaveLength(42);
@@ -265,7 +267,7 @@ export function describeSqlFidelity(name: string, connect: () => Promise<SqlConn
       const c = freshName('text_c');
       await query(`CREATE TABLE ${quoteTable(c)} (id text COLLATE "C" PRIMARY KEY, name text)`, []);
       await query(`INSERT INTO ${quoteTable(c)} VALUES ('a', ''), ('B', ''), ('é', ''), ('e\u0301', ''), ('😀', ''), ('\uffff', ''), ('a-b', ''), ('ab', '')`, []);
-      const inC = sqlRepository<Named, string>({ query, table: c, key: 'id' });
+      const inC = sqlRepository<Named, string>({ query: client(), table: c, key: 'id' });
       const compare = await inC.keyOrder();
       const keys = (await readAll(inC, idOf, 3)).map(idOf);
       expect(keys).toEqual(['B', 'a', 'a-b', 'ab', 'e\u0301', 'é', '\uffff', '😀']);
@@ -274,8 +276,8 @@ export function describeSqlFidelity(name: string, connect: () => Promise<SqlConn
       const icu = freshName('text_icu');
       await query(`CREATE TABLE ${quoteTable(icu)} (id text COLLATE "und-x-icu" PRIMARY KEY, name text)`, []);
       await query(`INSERT INTO ${quoteTable(icu)} SELECT id, name FROM ${quoteTable(c)}`, []);
-      expect(await sqlRepository<Named, string>({ query, table: icu, key: 'id' }).keyOrder()).toBeUndefined();
-      const bytewise = sqlRepository<Named, string>({ query, table: icu, key: 'id', collation: 'C' });
+      expect(await sqlRepository<Named, string>({ query: client(), table: icu, key: 'id' }).keyOrder()).toBeUndefined();
+      const bytewise = sqlRepository<Named, string>({ query: client(), table: icu, key: 'id', collation: 'C' });
       const compareBytewise = await bytewise.keyOrder();
       expect(compareBytewise).toBeDefined();
       expect((await readAll(bytewise, idOf, 3)).map(idOf)).toEqual(keys);

@@ -36,6 +36,8 @@ async function createItems(query: SqlQuery, table: SqlTableName, collate = ' COL
 export function describeSqlAdapters(name: string, connect: () => Promise<SqlConnection>): void {
   let connection: SqlConnection | undefined;
   const query: SqlQuery = (sql, params) => toSqlQuery((connection as SqlConnection).query)(sql, params);
+  // The client itself for repositories: a node-postgres Pool runs their statements prepared.
+  const client = (): SqlQueryable => (connection as SqlConnection).query;
 
   beforeAll(async () => {
     connection = await connect();
@@ -47,7 +49,7 @@ export function describeSqlAdapters(name: string, connect: () => Promise<SqlConn
   describeRepository(`sqlRepository on ${name}`, async () => {
     const table = freshName('items');
     await createItems(query, table);
-    return { repo: sqlRepository<Item, string>({ query, table, key: 'id' }) };
+    return { repo: sqlRepository<Item, string>({ query: client(), table, key: 'id' }) };
   });
 
   describeRepository(`sqlRepository on ${name}, schema-qualified, explicit columns and collation`, async () => {
@@ -56,7 +58,7 @@ export function describeSqlAdapters(name: string, connect: () => Promise<SqlConn
     const table = { schema, name: 'items' };
     await createItems(query, table, '');
     return {
-      repo: sqlRepository<Item, string>({ query, table, key: 'id', columns: ['id', 'name', 'qty'], collation: 'C' }),
+      repo: sqlRepository<Item, string>({ query: client(), table, key: 'id', columns: ['id', 'name', 'qty'], collation: 'C' }),
       close: async () => {
         await query(`DROP SCHEMA ${quoteTable(schema)} CASCADE`, []);
       },
@@ -140,8 +142,8 @@ export function describeSqlAdapters(name: string, connect: () => Promise<SqlConn
       const newTable = freshName('new_items');
       await createItems(query, oldTable);
       await createItems(query, newTable);
-      const oldRepo = sqlRepository<Item, string>({ query, table: oldTable, key: 'id' });
-      const newRepo = sqlRepository<Item, string>({ query, table: newTable, key: 'id' });
+      const oldRepo = sqlRepository<Item, string>({ query: client(), table: oldTable, key: 'id' });
+      const newRepo = sqlRepository<Item, string>({ query: client(), table: newTable, key: 'id' });
       await oldRepo.bulkInsert(Array.from({ length: 300 }, (_, i) => item(i)));
 
       const repairLog = sqlRepairLog<string>({ query, table: freshName('log'), name: 'items' });
