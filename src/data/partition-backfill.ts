@@ -7,12 +7,12 @@ import { boundedCaller } from './bounded-call.js';
 import type { CheckpointStore } from './checkpoint-store.js';
 import type { CompareKeys } from './keys.js';
 import { compareKeys as defaultCompareKeys } from './keys.js';
-import { throwIfAborted } from './options.js';
+import { notifyProgress, throwIfAborted } from './options.js';
 import type { PartitionedBackfillOptions } from './partition-options.js';
 import { resolvePartitionOptions } from './partition-options.js';
 import { planRanges } from './partition-plan.js';
 import { leasedCheckpoint, rangeView } from './partition-range.js';
-import type { KeySplitter, PartitionedBackfillResult, PartitionRange } from './partition.js';
+import type { KeySplitter, PartitionedBackfillResult, PartitionProgress, PartitionRange } from './partition.js';
 import type { Repository } from './repository.js';
 
 export type { PartitionedBackfillOptions } from './partition-options.js';
@@ -65,9 +65,14 @@ export async function backfillPartitioned<E, K>(options: PartitionedBackfillOpti
         ...o.backfill,
         from: rangeView(from, range, keyOf, compare),
         checkpoint: leasedCheckpoint(storeFor(o.checkpointFor, name), lease, name),
-        ...(onProgress === undefined ? {} : { onProgress: (progress) => onProgress({ ...progress, range: range.index, ranges: ranges.length, worker: o.workerId }) }),
+        ...(onProgress === undefined ? {} : { onProgress: (progress) => onProgress({ ...progress, range: range.index, ranges: ranges.length, worker: o.workerId, rangeDone: false }) }),
       });
       results.set(range.index, result);
+      // The range's totals once more, also for a range an earlier run finished (backfill reports no batch for it): a sum of the latest reports per range counts every row.
+      if (onProgress !== undefined) {
+        const totals: PartitionProgress<K> = { ...result, rowsPerSecond: 0, elapsedMs: 0, range: range.index, ranges: ranges.length, worker: o.workerId, rangeDone: true };
+        notifyProgress(onProgress, totals, (err, message) => logger.warn({ err }, message), 'backfillPartitioned');
+      }
     } catch (err) {
       if (!MigrationGlueError.is(err, 'ERR_LEASE_LOST')) throw err;
       logger.warn({ range: range.index, worker: o.workerId }, 'backfillPartitioned: the lease of a range was lost; another worker goes on with it');

@@ -36,7 +36,14 @@ export type PartitionedBackfillOptions<E, K> = Omit<BackfillOptions<E, K>, 'chec
   readonly workerId?: string;
   /** How long a worker waits before asking again for a range another worker holds, in ms (a real timer unless `sleep` is injected). @default 1000 */
   readonly retryMs?: number;
-  /** Called after each batch this worker writes, not awaited; a throw or a rejection is logged. */
+  /**
+   * Called after each batch this worker writes, and once more with a
+   * range's totals (`rangeDone: true`) when this worker finds it done:
+   * finished now, by another worker, or by an earlier run (then it is the
+   * only report of that range). Not awaited; a throw or a rejection is
+   * logged. Summing each range's latest `copied + skipped` counts every
+   * row of the ranges this worker saw, across resumes.
+   */
   readonly onProgress?: (progress: PartitionProgress<K>) => void;
 };
 

@@ -58,8 +58,14 @@ export type PartitionProgress<K> = BackfillProgress<K> & {
   readonly range: number;
   /** How many ranges the plan has. */
   readonly ranges: number;
-  /** The worker that wrote the batch. */
+  /** The worker that wrote the batch (or found the range done). */
   readonly worker: string;
+  /**
+   * False after a batch; true on the one report of a range's totals when
+   * the worker finds it done (finished now or by an earlier run), with
+   * `rowsPerSecond` and `elapsedMs` 0.
+   */
+  readonly rangeDone: boolean;
 };
 
 /** What a partitioned backfill did: every range's result (whichever worker did it), and their sums. */

@@ -81,6 +81,8 @@ describe('backfillPartitioned with two workers in one process', () => {
     };
     const seen = new Map<string, Set<number>>();
     const onProgress = (p: PartitionProgress<number>) => {
+      // The batches each worker wrote (not the totals of ranges found done).
+      if (p.rangeDone) return;
       const set = seen.get(p.worker) ?? new Set<number>();
       set.add(p.range);
       seen.set(p.worker, set);
@@ -312,6 +314,25 @@ describe('backfillPartitioned options', () => {
     await expect(backfillPartitioned(options(world(0), { leases, from: plain }))).rejects.toThrow(/`partitions` needs a `from` that can split its keys/);
     const liar = Object.assign(new InMemoryRepository<Row, number>({ keyOf }), { splitKeys: async () => [1, 2, 3, 4] });
     await expect(backfillPartitioned(options(world(0), { leases, from: liar }))).rejects.toThrow(/breaks the KeySplitter contract/);
+  });
+
+  it('reports the totals of each range it finds done, so a rerun after a finished run still counts every row', async () => {
+    const v = world(60);
+    const latest = (reports: PartitionProgress<number>[]) => {
+      const byRange = new Map<number, number>();
+      for (const p of reports) byRange.set(p.range, p.copied + p.skipped);
+      return [...byRange.values()].reduce((a, b) => a + b, 0);
+    };
+    const first: PartitionProgress<number>[] = [];
+    await backfillPartitioned(options(v, { leases: new InMemoryPartitionLeases(), onProgress: (p) => void first.push(p) }));
+    expect(latest(first)).toBe(60);
+    const again: PartitionProgress<number>[] = [];
+    const result = await backfillPartitioned(options(v, { leases: new InMemoryPartitionLeases(), onProgress: (p) => void again.push(p) }));
+    // Nothing left to copy: one report per range, its totals from the earlier run.
+    expect(again.map((p) => [p.range, p.ranges, p.rowsPerSecond, p.elapsedMs, p.rangeDone])).toEqual([0, 1, 2, 3].map((range) => [range, 4, 0, 0, true]));
+    expect(first.filter((p) => !p.rangeDone).length).toBeGreaterThan(4);
+    expect(again.map((p) => p.copied)).toEqual(result.ranges.map((range) => range.copied));
+    expect(latest(again)).toBe(60);
   });
 
   it('refuses to go on with other ranges than the saved plan', async () => {
