@@ -47,7 +47,9 @@ export interface SqlRepositoryOptions<E> {
    * delete, pages, the `unnest` insert) as named prepared statements: the
    * server parses and plans each once per connection. Needs a node-postgres
    * `Pool` or `Client` as `query` (named statements are its feature; a
-   * query function or PGlite cannot run them).
+   * query function or PGlite cannot run them). Set `false` behind a pooler
+   * in transaction mode that does not track prepared statements (PgBouncer
+   * before 1.21).
    * @default true for a node-postgres Pool or Client, false otherwise
    */
   readonly prepare?: boolean;
