@@ -76,6 +76,7 @@ const common = {
   batch: { type: 'string' },
   checkpoint: { type: 'string' },
   json: { type: 'boolean' },
+  'no-prepare': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -142,6 +143,8 @@ export async function runDataCommand(
     const key = text('key') ?? (await primaryKey(query, fromTable));
     const clock = deps.clock ?? systemClock;
     const checkpointFile = text('checkpoint');
+    // Prepared statements are on by default for node-postgres; a transaction-mode pooler may need them off.
+    const prepare = values['no-prepare'] === true ? { prepare: false } : {};
     const run: DataRun = {
       source: { query },
       fromTable,
@@ -149,8 +152,8 @@ export async function runDataCommand(
       toUrl,
       target: { query: target.query },
       key,
-      old: sqlRepository<SqlRow, unknown>({ query: source.query, table: fromTable, key }),
-      fresh: sqlRepository<SqlRow, unknown>({ query: target.query, table: toTable, key }),
+      old: sqlRepository<SqlRow, unknown>({ query: source.query, table: fromTable, key, ...prepare }),
+      fresh: sqlRepository<SqlRow, unknown>({ query: target.query, table: toTable, key, ...prepare }),
       keyOf: (row) => row[key],
       json: values.json === true,
       signal,

@@ -22,6 +22,7 @@ Copies every row of the table into the target's table of the same name (insert-i
   --max-rows-per-second N      a cap on the copy's rate (per worker with --partitions)
   --checkpoint FILE            save progress here after each batch; a rerun resumes from it
   --json                       print the result as JSON
+  --no-prepare                 send every statement unprepared (behind a transaction-mode pooler such as PgBouncer before 1.21)
 Partitioned runs (each range resumable on its own checkpoint, in the target database):
   --partitions N               split the key space into N ranges of about the same size
   --workers N                  workers in this process, each on its own connections (default 1)
@@ -41,6 +42,7 @@ Compares the table in both databases by chunk checksums computed by the servers,
   --delete-extra               with --repair, delete rows only the target holds
   --checkpoint FILE            save progress here; a rerun resumes from it
   --json                       print the report as JSON
+  --no-prepare                 send every statement unprepared (behind a transaction-mode pooler such as PgBouncer before 1.21)
 Exit codes: 0 the tables agree (or every difference was repaired), 1 they differ or the run failed, 2 usage mistake.`;
 
 const backfillOptions = {

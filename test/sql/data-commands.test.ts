@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DataCommandDeps } from '../../src/cli/data-commands.js';
 import { backfillCommand, verifyCommand } from '../../src/cli/data-commands.js';
 import type { CliIo } from '../../src/cli/run-cli.js';
+import type { SqlClient } from '../../src/sql/sql-client.js';
 import { freshName } from './sql-suite.js';
 
 const shape = '(id bigint PRIMARY KEY, account text, amount numeric(38,10), updated_at timestamptz, payload jsonb)';
@@ -88,6 +89,29 @@ describe('migration-glue backfill and verify, on two PGlite databases', () => {
     const io = capture();
     expect(await backfillCommand([...both, '--json'], io, deps)).toBe(0);
     expect(JSON.parse(io.stdout[0] as string)).toMatchObject({ copied: 0, skipped: 2_500 });
+  });
+
+  it('runs the statements prepared on a node-postgres client, and unprepared with --no-prepare', async () => {
+    // A client shaped like a node-postgres Pool (it counts its connections) over the PGlite databases, recording statement names.
+    const named = new Set<string>();
+    const poolLike: DataCommandDeps = {
+      connect: async (url) => {
+        const db = databases.get(url) as PGlite;
+        const query = async (config: string | { name?: string; text: string; values?: unknown[] }, params?: unknown[]) => {
+          if (typeof config === 'string') return db.query(config, params);
+          if (config.name !== undefined) named.add(config.name);
+          return db.query(config.text, config.values);
+        };
+        return { query: { totalCount: 0, query } as unknown as SqlClient, close: async () => {} };
+      },
+    };
+    expect(await verifyCommand(both, capture(), poolLike)).toBe(0);
+    expect(await backfillCommand([...both, '--json'], capture(), poolLike)).toBe(0);
+    expect(named.size).toBeGreaterThan(0);
+    named.clear();
+    expect(await verifyCommand([...both, '--no-prepare'], capture(), poolLike)).toBe(0);
+    expect(await backfillCommand([...both, '--no-prepare'], capture(), poolLike)).toBe(0);
+    expect(named.size).toBe(0);
   });
 
   it.each([
