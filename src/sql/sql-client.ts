@@ -61,14 +61,15 @@ const maxPrepared = 200;
  */
 export function preparedQuery(client: SqlClient): SqlQuery {
   const names = new Map<string, string>();
-  const run = client.query as unknown as (config: { name?: string; text: string; values: unknown[] }) => Promise<SqlResult>;
-  return (sql, params) => {
+  // Read at each call, as toSqlQuery does: a client whose `query` throws rejects that query, never the repository's creation.
+  const named = client as unknown as { query(config: { name?: string; text: string; values: unknown[] }): Promise<SqlResult> };
+  return async (sql, params) => {
     let name = names.get(sql);
     if (name === undefined && names.size < maxPrepared) {
       name = `mg_${createHash('sha256').update(sql).digest('hex').slice(0, 32)}`;
       names.set(sql, name);
     }
-    return run.call(client, name === undefined ? { text: sql, values: params } : { name, text: sql, values: params });
+    return named.query(name === undefined ? { text: sql, values: params } : { name, text: sql, values: params });
   };
 }
 

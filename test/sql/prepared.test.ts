@@ -67,6 +67,20 @@ describe('prepared statements', () => {
     }
   });
 
+  it('a client whose query getter starts throwing rejects that query; nothing throws synchronously', async () => {
+    let reads = 0;
+    const client = {
+      totalCount: 0,
+      get query() {
+        reads += 1;
+        if (reads > 1) throw new Error('getter gone');
+        return async () => ({ rows: [] });
+      },
+    };
+    const repo = sqlRepository<{ id: string }, string>({ query: client as unknown as SqlClient, table: 't', key: 'id' });
+    await expect(repo.get('1')).rejects.toThrow('getter gone');
+  });
+
   it('refuses `prepare: true` without a node-postgres client, naming the option', () => {
     const query = async () => ({ rows: [] });
     expect(() => sqlRepository({ query, table: 't', key: 'id', prepare: true })).toThrow(/option `prepare`.*node-postgres/);
