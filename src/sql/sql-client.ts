@@ -26,7 +26,13 @@ export type SqlTableName = string | { readonly schema?: string; readonly name: s
 /** Normalises the `query` option once. @throws InvalidOptionError for anything else. */
 export function toSqlQuery(value: SqlQueryable | undefined): SqlQuery {
   if (typeof value === 'function') return value;
-  if (typeof value === 'object' && value !== null && typeof (value as Partial<SqlClient>).query === 'function') {
+  let method: unknown;
+  try {
+    method = typeof value === 'object' && value !== null ? (value as Partial<SqlClient>).query : undefined;
+  } catch {
+    throw new InvalidOptionError('query', 'cannot be read (a getter or a Proxy trap threw, or the Proxy is revoked)');
+  }
+  if (typeof method === 'function') {
     const client = value;
     return (sql, params) => client.query(sql, params);
   }

@@ -67,17 +67,21 @@ describe('prepared statements', () => {
     }
   });
 
-  it('a client whose query getter starts throwing rejects that query; nothing throws synchronously', async () => {
-    let reads = 0;
-    const client = {
-      totalCount: 0,
-      get query() {
-        reads += 1;
-        if (reads > 1) throw new Error('getter gone');
-        return async () => ({ rows: [] });
-      },
+  it('a client whose query getter starts throwing: ERR_INVALID_OPTION while the options are read, a rejected query later', async () => {
+    const flaky = (goodReads: number): SqlClient => {
+      let reads = 0;
+      const client = {
+        totalCount: 0,
+        get query() {
+          reads += 1;
+          if (reads > goodReads) throw new Error('getter gone');
+          return async () => ({ rows: [] });
+        },
+      };
+      return client as unknown as SqlClient;
     };
-    const repo = sqlRepository<{ id: string }, string>({ query: client as unknown as SqlClient, table: 't', key: 'id' });
+    expect(() => sqlRepository({ query: flaky(1), table: 't', key: 'id' })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION', option: 'query' }));
+    const repo = sqlRepository<{ id: string }, string>({ query: flaky(2), table: 't', key: 'id' });
     await expect(repo.get('1')).rejects.toThrow('getter gone');
   });
 
