@@ -33,7 +33,7 @@ export function toSqlQuery(value: SqlQueryable | undefined): SqlQuery {
     throw new InvalidOptionError('query', 'cannot be read (a getter or a Proxy trap threw, or the Proxy is revoked)');
   }
   if (typeof method === 'function') {
-    const client = value;
+    const client = value as SqlClient;
     return (sql, params) => client.query(sql, params);
   }
   throw new InvalidOptionError('query', `must be a client with query(sql, params) (PGlite, pg.Pool) or that function, got ${describeValue(value)}`);
