@@ -6,6 +6,7 @@ import type { Settled } from '../bounded.js';
 import { loggableError, timeoutError } from './bounded.js';
 import { settleWithin } from '../bounded.js';
 import type { DualWriteEvents } from './dual-write-events.js';
+import type { Side } from './repair-log.js';
 import type { Repository } from './repository.js';
 
 /** Shadow-read figures, as `stats().shadow` shows them. */
@@ -81,7 +82,7 @@ export class ShadowReads<E, K> {
       if (this.#compare(oldValue.value, newValue.value).equal) return;
       // A write may have landed between the two reads: re-read both before calling it a mismatch.
       const [oldAgain, newAgain] = await Promise.all([this.#read(this.#init.old, key), this.#read(this.#init.new, key)]);
-      if (oldAgain.status !== 'ok') return this.#error(key, oldAgain);
+      if (oldAgain.status !== 'ok') return this.#error(key, oldAgain, 'old');
       if (newAgain.status !== 'ok') return this.#error(key, newAgain);
       const second = this.#compare(oldAgain.value, newAgain.value);
       if (second.equal) return;
@@ -104,8 +105,9 @@ export class ShadowReads<E, K> {
     return comparison as Comparison;
   }
 
-  #error(key: K, outcome: Exclude<Settled<unknown>, { status: 'ok' }>): void {
-    const error = outcome.status === 'error' ? outcome.error : timeoutError(`shadow read of new in "${this.#init.name}"`, this.#init.timeoutMs);
+  /** `side`: the store whose read failed (old only in the re-read of a difference). */
+  #error(key: K, outcome: Exclude<Settled<unknown>, { status: 'ok' }>, side: Side = 'new'): void {
+    const error = outcome.status === 'error' ? outcome.error : timeoutError(`shadow read of ${side} in "${this.#init.name}"`, this.#init.timeoutMs);
     if (outcome.status === 'timeout') this.counts.timeouts += 1;
     this.counts.errors += 1;
     this.#init.log.log('warn', 'shadow-error', { migration: this.#init.name, key, err: loggableError(error) }, 'shadow read from new failed');
