@@ -61,7 +61,7 @@ export async function copyRangeBatch<E, K>(plan: CopyPlan<E, K>, compare: Compar
 }
 
 function checked<K>(answer: unknown, withKeys: boolean): RangeCopy<K> {
-  const { count, inserted, last, insertedKeys } = answer as Partial<RangeCopy<K>>;
+  const { count, inserted, last, insertedKeys } = (answer ?? {}) as Partial<RangeCopy<K>>;
   const valid =
     typeof answer === 'object' &&
     answer !== null &&
