@@ -174,7 +174,8 @@ function render(files) {
   out.push('It is not part of `npm test`. It runs in incremental mode: only mutants in code');
   out.push('or tests changed since the last run are tested again. `npm run test:mutation --');
   out.push('--force` runs every mutant. One file at a time, against only the tests that pin');
-  out.push('it (listed in `test/mutation/tests-by-file.mjs`), takes minutes:');
+  out.push('it (listed in `test/mutation/tests-by-file.mjs` and, per area of the code, in');
+  out.push('`test/mutation/areas/`), takes minutes:');
   out.push('');
   out.push('```sh');
   out.push(perFileCommand('src/core/routing.ts'));
@@ -205,7 +206,9 @@ function render(files) {
   out.push('gives the same answer); they still count as survivors in the score column.');
   out.push('Survivors with a note in `test/mutation/survivor-notes.mjs` (a flaw found in');
   out.push('the code, a bound not worth pinning) are listed apart with it; they count as');
-  out.push('survivors everywhere.');
+  out.push('survivors everywhere. Each area of the code (`test/mutation/areas/*.mjs`) keeps');
+  out.push('its own part of the four lists (tests, equivalents, notes, run times), merged by');
+  out.push('the files above.');
   out.push('');
   out.push('## False survivors');
   out.push('');
