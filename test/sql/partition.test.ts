@@ -41,6 +41,7 @@ async function runWorkers(source: SqlQueryable, target: SqlQueryable, from: stri
         retryMs: 20,
         logger: silentLogger,
         onProgress: (p) => {
+          if (p.rangeDone) return;
           const owner = ranges.get(p.range);
           // A range is worked by one worker only (none of them loses its lease here).
           if (owner !== undefined && owner !== p.worker) throw new Error(`range ${p.range} worked by ${owner} and ${p.worker}`);
