@@ -10,7 +10,7 @@ import { InMemoryCheckpointStore } from '../../src/data/checkpoint-store.js';
 import type { Repository } from '../../src/data/repository.js';
 import { InMemoryRepository, ManualClock } from '../../src/testing/index.js';
 import type { Item } from './repository-conformance.js';
-import { item, itemKey } from './repository-conformance.js';
+import { item, itemKey, withMethods } from './repository-conformance.js';
 
 function stores(rows = 30, bulkInsert = true) {
   const from = new InMemoryRepository<Item, string>({ keyOf: itemKey, name: 'old' }).seed(Array.from({ length: rows }, (_, i) => item(i)));
@@ -22,16 +22,10 @@ function run(options: Omit<BackfillOptions<Item, string>, 'keyOf'> & { keyOf?: (
   return backfill({ keyOf: itemKey, logger: silentLogger, ...options });
 }
 
-/** `repo` with some methods replaced; the others still reach it. */
+/** `repo` with some methods replaced; the others (bulkInsert too) still reach it. */
 function override(repo: Repository<Item, string>, methods: Partial<Record<keyof Repository<Item, string>, unknown>>): Repository<Item, string> {
-  return {
-    get: (key) => repo.get(key),
-    save: (row) => repo.save(row),
-    delete: (key) => repo.delete(key),
-    getBatch: (after, limit) => repo.getBatch(after, limit),
-    ...(repo.bulkInsert === undefined ? {} : { bulkInsert: (rows: readonly Item[]) => (repo.bulkInsert as (r: readonly Item[]) => Promise<readonly string[]>)(rows) }),
-    ...methods,
-  } as Repository<Item, string>;
+  const bulkInsert = repo.bulkInsert;
+  return withMethods(repo, { ...(bulkInsert === undefined ? {} : { bulkInsert: (rows: readonly Item[]) => bulkInsert.call(repo, rows) }), ...methods });
 }
 
 const never = (): Promise<never> => new Promise(() => {});

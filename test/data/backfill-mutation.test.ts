@@ -7,7 +7,7 @@ import { silentLogger } from '../../src/observe/logger.js';
 import { InMemoryRepository, ManualClock } from '../../src/testing/index.js';
 import { recordingLogger } from '../helpers.js';
 import type { Item } from './repository-conformance.js';
-import { item, itemKey } from './repository-conformance.js';
+import { item, itemKey, withMethods } from './repository-conformance.js';
 
 // src/data/backfill.ts: the backfill loop, its checkpoint, its progress
 // reports and what it names when something hangs or breaks.
@@ -24,22 +24,12 @@ function run(options: Omit<BackfillOptions<Item, string>, 'keyOf'>) {
   return backfill({ keyOf: itemKey, logger: silentLogger, ...options });
 }
 
-function wrap(repo: Repository<Item, string>, methods: Partial<Record<keyof Repository<Item, string>, unknown>>): Repository<Item, string> {
-  return {
-    get: (key) => repo.get(key),
-    save: (row) => repo.save(row),
-    delete: (key) => repo.delete(key),
-    getBatch: (after, limit) => repo.getBatch(after, limit),
-    ...methods,
-  } as Repository<Item, string>;
-}
-
 const checkpointOf = (value: unknown): CheckpointStore => ({ load: async () => value, save: async () => {}, clear: async () => {} });
 
 describe('backfill naming what hung or broke', () => {
   it.each<[string, (s: ReturnType<typeof stores>) => Partial<BackfillOptions<Item, string>>]>([
-    ['from.getBatch', (s) => ({ from: wrap(s.from, { getBatch: never }) })],
-    ['from.keyOrder', (s) => ({ from: wrap(s.from, { keyOrder: never }) })],
+    ['from.getBatch', (s) => ({ from: withMethods(s.from, { getBatch: never }) })],
+    ['from.keyOrder', (s) => ({ from: withMethods(s.from, { keyOrder: never }) })],
     ['checkpoint.load', () => ({ checkpoint: { load: never, save: async () => {}, clear: async () => {} } })],
   ])('fails with a backfill ERR_TIMEOUT naming %s when it never answers', async (what, make) => {
     const s = stores(3);
@@ -57,7 +47,7 @@ describe('backfill naming what hung or broke', () => {
 
   it('names from when its keyOrder answers something other than a function', async () => {
     const { from, to } = stores(3);
-    await expect(run({ from: wrap(from, { keyOrder: async () => 'C' }), to })).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION', option: 'from' });
+    await expect(run({ from: withMethods(from, { keyOrder: async () => 'C' }), to })).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION', option: 'from' });
   });
 });
 
@@ -105,7 +95,7 @@ describe('backfill copying inside the store', () => {
     const store = new InMemoryRepository<Item, string>({ keyOf: itemKey, name: 'old' }).seed(Array.from({ length: rows }, (_, i) => item(i)));
     const to = new InMemoryRepository<Item, string>({ keyOf: itemKey, name: 'new' });
     const limits: number[] = [];
-    const from = wrap(store, {
+    const from = withMethods(store, {
       async copyRangeTo(target: Repository<Item, string>, range: CopyRange<string>): Promise<RangeCopy<string> | undefined> {
         limits.push(range.limit);
         if (answer === 'cannot') return undefined;
@@ -141,7 +131,7 @@ describe('backfill reporting', () => {
     to.seed([item(0), item(1)]);
     const clock = new ManualClock({ start: 0 });
     const progress: BackfillProgress<string>[] = [];
-    const slow = wrap(from, {
+    const slow = withMethods(from, {
       getBatch: async (after: string | null, limit: number) => {
         clock.advance(100);
         return from.getBatch(after, limit);
@@ -161,7 +151,7 @@ describe('backfill reporting', () => {
     expect(withTotal[0]).toMatchObject({ rowsPerSecond: 0, elapsedMs: 0 });
     expect(withTotal[0]).not.toHaveProperty('etaMs');
     const again = stores(4);
-    const timed = wrap(again.from, {
+    const timed = withMethods(again.from, {
       getBatch: async (after: string | null, limit: number) => {
         clock.advance(10);
         return again.from.getBatch(after, limit);

@@ -127,3 +127,19 @@ export function describeRepository(name: string, make: () => Promise<RepositoryF
     });
   });
 }
+
+/**
+ * `repo` seen through get, save, delete and getBatch, with some methods
+ * added or replaced by `methods` (a hung, failing or lying one); the
+ * others still reach `repo`. Optional capabilities are left out unless
+ * `methods` gives them.
+ */
+export function withMethods(repo: Repository<Item, string>, methods: Partial<Record<keyof Repository<Item, string>, unknown>>): Repository<Item, string> {
+  return {
+    get: (key) => repo.get(key),
+    save: (row) => repo.save(row),
+    delete: (key) => repo.delete(key),
+    getBatch: (after, limit) => repo.getBatch(after, limit),
+    ...methods,
+  } as Repository<Item, string>;
+}

@@ -4,12 +4,11 @@ import { MigrationGlueError } from '../../src/errors.js';
 import type { Logger } from '../../src/observe/logger.js';
 import { silentLogger } from '../../src/observe/logger.js';
 import type { CheckpointStore } from '../../src/data/checkpoint-store.js';
-import type { Repository } from '../../src/data/repository.js';
 import type { VerifyOptions } from '../../src/data/verify.js';
 import { verify } from '../../src/data/verify.js';
 import { InMemoryRepository } from '../../src/testing/index.js';
 import type { Item } from './repository-conformance.js';
-import { item, itemKey } from './repository-conformance.js';
+import { item, itemKey, withMethods } from './repository-conformance.js';
 
 const noWait = async (): Promise<void> => {};
 const never = (): Promise<never> => new Promise(() => {});
@@ -25,16 +24,6 @@ function check(options: Omit<VerifyOptions<Item, string>, 'keyOf'> & { keyOf?: (
   return verify({ keyOf: itemKey, logger: silentLogger, sleep: noWait, ...options });
 }
 
-function override(repo: Repository<Item, string>, methods: Partial<Record<keyof Repository<Item, string>, unknown>>): Repository<Item, string> {
-  return {
-    get: (key) => repo.get(key),
-    save: (row) => repo.save(row),
-    delete: (key) => repo.delete(key),
-    getBatch: (after, limit) => repo.getBatch(after, limit),
-    ...methods,
-  } as Repository<Item, string>;
-}
-
 function errorOf(promise: Promise<unknown>): Promise<unknown> {
   return promise.then(
     () => undefined,
@@ -46,7 +35,7 @@ describe('verify with stores that page wrong', () => {
   it('refuses a getBatch that ignores afterKey, naming the store', async () => {
     const { oldRepo, newRepo } = pair();
     let reads = 0;
-    const broken = override(newRepo, { getBatch: async (_: string | null, limit: number) => (++reads > 50 ? [] : newRepo.getBatch(null, limit)) });
+    const broken = withMethods(newRepo, { getBatch: async (_: string | null, limit: number) => (++reads > 50 ? [] : newRepo.getBatch(null, limit)) });
     const error = await errorOf(check({ old: oldRepo, new: broken, batchSize: 4 }));
     expect(MigrationGlueError.is(error, 'ERR_INVALID_KEY')).toBe(true);
     expect((error as Error).message).toMatch(/^\[migration-glue\] new returned key "k0000" after afterKey "k0003"/);
@@ -55,13 +44,13 @@ describe('verify with stores that page wrong', () => {
   it('refuses a page with a repeated key', async () => {
     const { oldRepo, newRepo } = pair(0);
     const page = [item(0), item(0)];
-    const broken = override(oldRepo, { getBatch: async (after: string | null) => (after === null ? page : []) });
+    const broken = withMethods(oldRepo, { getBatch: async (after: string | null) => (after === null ? page : []) });
     await expect(check({ old: broken, new: newRepo })).rejects.toMatchObject({ code: 'ERR_INVALID_KEY' });
   });
 
   it('fails with ERR_INVALID_OPTION naming the store when getBatch resolves with a non-array', async () => {
     const { oldRepo, newRepo } = pair();
-    await expect(check({ old: oldRepo, new: override(newRepo, { getBatch: async () => null }) })).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION', option: 'new' });
+    await expect(check({ old: oldRepo, new: withMethods(newRepo, { getBatch: async () => null }) })).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION', option: 'new' });
   });
 
   it('wraps a throwing keyOf in ERR_INVALID_KEY with the cause', async () => {
@@ -86,9 +75,9 @@ describe('verify with stores that page wrong', () => {
 
 describe('verify with calls that hang or throw', () => {
   it.each([
-    ['old.getBatch', (s: ReturnType<typeof pair>) => ({ old: override(s.oldRepo, { getBatch: never }), new: s.newRepo })],
-    ['new.get', (s: ReturnType<typeof pair>) => ({ old: s.oldRepo, new: override(s.newRepo, { get: never, getBatch: async () => [] }) })],
-    ['new.save', (s: ReturnType<typeof pair>) => ({ old: s.oldRepo, new: override(s.newRepo, { save: never, getBatch: async () => [] }), repair: true, recheck: false as const })],
+    ['old.getBatch', (s: ReturnType<typeof pair>) => ({ old: withMethods(s.oldRepo, { getBatch: never }), new: s.newRepo })],
+    ['new.get', (s: ReturnType<typeof pair>) => ({ old: s.oldRepo, new: withMethods(s.newRepo, { get: never, getBatch: async () => [] }) })],
+    ['new.save', (s: ReturnType<typeof pair>) => ({ old: s.oldRepo, new: withMethods(s.newRepo, { save: never, getBatch: async () => [] }), repair: true, recheck: false as const })],
   ])('fails with ERR_TIMEOUT when %s never answers', async (what, make) => {
     const error = await errorOf(check({ ...make(pair(3)), timeoutMs: 30 }));
     expect(MigrationGlueError.is(error, 'ERR_TIMEOUT')).toBe(true);
@@ -110,7 +99,7 @@ describe('verify with calls that hang or throw', () => {
   it('rejects with ERR_ABORTED at once while a store call hangs', async () => {
     const { oldRepo, newRepo } = pair();
     const controller = new AbortController();
-    const pending = errorOf(check({ old: oldRepo, new: override(newRepo, { getBatch: never }), signal: controller.signal }));
+    const pending = errorOf(check({ old: oldRepo, new: withMethods(newRepo, { getBatch: never }), signal: controller.signal }));
     await yieldToLoop();
     controller.abort();
     expect(MigrationGlueError.is(await pending, 'ERR_ABORTED')).toBe(true);

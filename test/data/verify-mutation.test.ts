@@ -8,7 +8,7 @@ import type { VerifyOptions, VerifyReport } from '../../src/data/verify.js';
 import { verify } from '../../src/data/verify.js';
 import { InMemoryRepository } from '../../src/testing/index.js';
 import type { Item } from './repository-conformance.js';
-import { item, itemKey } from './repository-conformance.js';
+import { item, itemKey, withMethods } from './repository-conformance.js';
 
 // src/data/verify.ts, verify-rows.ts and verify-state.ts: the row-by-row
 // verify, its segments and checkpoints, the re-checks and the report.
@@ -323,22 +323,12 @@ describe('verify checkpoints it cannot read', () => {
 describe('verify naming what hung, failed or ran', () => {
   const never = (): Promise<never> => new Promise(() => {});
 
-  function override(repo: Repository<Item, string>, methods: Partial<Record<keyof Repository<Item, string>, unknown>>): Repository<Item, string> {
-    return {
-      get: (key) => repo.get(key),
-      save: (row) => repo.save(row),
-      delete: (key) => repo.delete(key),
-      getBatch: (after, limit) => repo.getBatch(after, limit),
-      ...methods,
-    } as Repository<Item, string>;
-  }
-
   it.each<[string, (s: ReturnType<typeof pair>) => Partial<VerifyOptions<Item, string>>]>([
     ['checkpoint.load', (s) => ({ old: s.oldRepo, new: s.newRepo, checkpoint: { load: never, save: async () => {}, clear: async () => {} } })],
     ['checkpoint.save', (s) => ({ old: s.oldRepo, new: s.newRepo, checkpoint: { load: async () => undefined, save: never, clear: async () => {} } })],
-    ['new.delete', (s) => ({ old: override(s.oldRepo, { getBatch: async () => [] }), new: override(s.newRepo, { delete: never }), repair: true, deleteExtra: true, recheck: false })],
-    ['old.keyOrder', (s) => ({ old: override(s.oldRepo, { keyOrder: never }), new: s.newRepo })],
-    ['old.get', (s) => ({ old: override(s.oldRepo, { get: never }), new: override(s.newRepo, { getBatch: async () => [] }) })],
+    ['new.delete', (s) => ({ old: withMethods(s.oldRepo, { getBatch: async () => [] }), new: withMethods(s.newRepo, { delete: never }), repair: true, deleteExtra: true, recheck: false })],
+    ['old.keyOrder', (s) => ({ old: withMethods(s.oldRepo, { keyOrder: never }), new: s.newRepo })],
+    ['old.get', (s) => ({ old: withMethods(s.oldRepo, { get: never }), new: withMethods(s.newRepo, { getBatch: async () => [] }) })],
   ])('fails with a verify ERR_TIMEOUT naming %s when it never answers', async (what, make) => {
     const outcome = check({ ...(make(pair(3)) as VerifyOptions<Item, string>), timeoutMs: 20 });
     await expect(outcome).rejects.toMatchObject({ code: 'ERR_TIMEOUT' });
