@@ -1,6 +1,7 @@
 // @ts-check
 import { equivalents as equivalentsDataWrites } from './areas/data-writes.mjs';
 import { equivalents as equivalentsDataCopy } from './areas/data-copy.mjs';
+import { equivalents as equivalentsDataVerify } from './areas/data-verify.mjs';
 import { equivalents as equivalentsConfig } from './areas/config.mjs';
 import { equivalents as equivalentsCoreRest } from './areas/core-rest.mjs';
 // Surviving mutants that no test can kill because they cannot change what the
@@ -15,6 +16,7 @@ import { equivalents as equivalentsCoreRest } from './areas/core-rest.mjs';
 export const equivalentMutants = [
   ...equivalentsDataWrites,
   ...equivalentsDataCopy,
+  ...equivalentsDataVerify,
   ...equivalentsConfig,
   ...equivalentsCoreRest,
   // src/hashing/hasher.ts: bucketOf's ASCII fast path writes the same bytes

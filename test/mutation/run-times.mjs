@@ -1,6 +1,7 @@
 // @ts-check
 import { times as timesDataWrites } from './areas/data-writes.mjs';
 import { times as timesDataCopy } from './areas/data-copy.mjs';
+import { times as timesDataVerify } from './areas/data-verify.mjs';
 import { times as timesConfig } from './areas/config.mjs';
 import { times as timesCoreRest } from './areas/core-rest.mjs';
 // How long one file's run took, measured on the 2-core development machine
@@ -14,6 +15,7 @@ import { times as timesCoreRest } from './areas/core-rest.mjs';
 export const runTimes = [
   ...timesDataWrites,
   ...timesDataCopy,
+  ...timesDataVerify,
   ...timesConfig,
   ...timesCoreRest,
   { file: 'src/hashing/hasher.ts', minutes: 8.5, mutants: 164, measured: '2026-11-26' },

@@ -1,6 +1,7 @@
 // @ts-check
 import { notes as notesDataWrites } from './areas/data-writes.mjs';
 import { notes as notesDataCopy } from './areas/data-copy.mjs';
+import { notes as notesDataVerify } from './areas/data-verify.mjs';
 import { notes as notesConfig } from './areas/config.mjs';
 import { notes as notesCoreRest } from './areas/core-rest.mjs';
 // Surviving mutants that are not equivalent but are explained: a flaw the
@@ -14,6 +15,7 @@ import { notes as notesCoreRest } from './areas/core-rest.mjs';
 export const survivorNotes = [
   ...notesDataWrites,
   ...notesDataCopy,
+  ...notesDataVerify,
   ...notesConfig,
   ...notesCoreRest,
   // src/option-schema.ts: unwrap() follows at most 10 wrappers (.optional(),

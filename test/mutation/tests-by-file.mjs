@@ -2,6 +2,7 @@
 import process from 'node:process';
 import { tests as testsDataWrites } from './areas/data-writes.mjs';
 import { tests as testsDataCopy } from './areas/data-copy.mjs';
+import { tests as testsDataVerify } from './areas/data-verify.mjs';
 import { tests as testsConfig } from './areas/config.mjs';
 import { tests as testsCoreRest } from './areas/core-rest.mjs';
 // The tests that pin each mutated file, for a run of one file at a time:
@@ -18,6 +19,7 @@ import { tests as testsCoreRest } from './areas/core-rest.mjs';
 export const testsByFile = {
   ...testsDataWrites,
   ...testsDataCopy,
+  ...testsDataVerify,
   ...testsConfig,
   ...testsCoreRest,
   'src/core/routing.ts': ['test/core/routing.test.ts'],

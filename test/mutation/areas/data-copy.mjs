@@ -22,7 +22,6 @@ export const tests = {
     'test/data/backfill-range.test.ts',
   ],
   'src/data/verify.ts': ['test/data/verify-mutation.test.ts', 'test/data/verify-checksum-mutation.test.ts', 'test/data/verify.test.ts', 'test/data/verify-hostile.test.ts'],
-  'src/data/verify-checksum.ts': ['test/data/verify-checksum-mutation.test.ts'],
   'src/data/verify-rows.ts': ['test/data/verify-mutation.test.ts', 'test/data/verify-checksum-mutation.test.ts', 'test/data/verify.test.ts'],
   'src/data/verify-state.ts': ['test/data/verify.test.ts', 'test/data/verify-hostile.test.ts', 'test/data/verify-mutation.test.ts'],
   'src/data/backfill-pace.ts': ['test/data/backfill-pace-mutation.test.ts', 'test/data/backfill-adaptive.test.ts'],
@@ -236,6 +235,5 @@ export const times = [
   { file: 'src/data/read-page.ts', minutes: 5.5, mutants: 54, measured: '2026-11-26' },
   { file: 'src/data/backfill-pace.ts', minutes: 31.5, mutants: 154, measured: '2026-11-26' },
   { file: 'src/data/verify-rows.ts', minutes: 16.0, mutants: 89, measured: '2026-11-26' },
-  { file: 'src/data/verify-checksum.ts', minutes: 31.6, mutants: 215, measured: '2026-11-26' },
   { file: 'src/data/partition-range.ts', minutes: 11.3, mutants: 76, measured: '2026-11-26' },
 ];
