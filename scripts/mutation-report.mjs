@@ -120,7 +120,12 @@ function previousRows() {
     const end = rest.search(/\n## /);
     return (end < 0 ? rest : rest.slice(0, end)).split('\n');
   };
-  for (const line of text.split('\n')) {
+  // Only the score table: the run-times table below it names files too.
+  const lines = text.split('\n');
+  const header = lines.findIndex((line) => line.startsWith('| file | score |'));
+  const table = [];
+  for (let at = header + 2; header >= 0 && at < lines.length && lines[at].startsWith('|'); at++) table.push(lines[at]);
+  for (const line of table) {
     const match = /^\| (src\/[^ |:]+) \| /.exec(line);
     if (match === null) continue;
     const cells = line.split(' | ');
