@@ -87,12 +87,18 @@ export function buildStatements(info: SqlTableInfo, table: string, collate: stri
       const tail = `ON CONFLICT (${key.quoted}) DO NOTHING RETURNING ${returning}`;
       const params: unknown[] = [];
       if (names.every((name) => columnOf(name).type !== '' && !columnOf(name).type.endsWith('[]'))) {
+        // Each value is cast after unnest, not the arrays before it: PostgreSQL 15 took
+        // 40 ms per 1,000 jsonb values to cast a text[] of 16,000 to jsonb[], 4 ms
+        // per 1,000 one by one, so larger batches were slower per row.
         const arrays = names.map((name, i) => {
           const column = columnOf(name);
-          params.push(rows.map((row) => asText(encode(row[name], column.kind, column.oid))));
-          return `$${i + 1}::text[]::${column.type}[]`;
+          params.push(textArray(rows.map((row) => asText(encode(row[name], column.kind, column.oid)))));
+          return `$${i + 1}::text[]`;
         });
-        return { sql: `INSERT INTO ${table} (${list}) SELECT * FROM unnest(${arrays.join(', ')}) ${tail}`, params, fixed: true };
+        const casts = names.map((name, i) => `u.c${i + 1}::${columnOf(name).type}`);
+        const aliases = names.map((_, i) => `c${i + 1}`);
+        const sql = `INSERT INTO ${table} (${list}) SELECT ${casts.join(', ')} FROM unnest(${arrays.join(', ')}) AS u(${aliases.join(', ')}) ${tail}`;
+        return { sql, params, fixed: true };
       }
       const tuples = rows.map((row, r) => {
         for (const name of names) params.push(encode(row[name], columnOf(name).kind, columnOf(name).oid));
@@ -109,6 +115,22 @@ export function buildStatements(info: SqlTableInfo, table: string, collate: stri
     compareKeys: keyComparator(info.keyOrder),
     checksum: (range) => checksumQuery(info, table, collate, range, (value) => encode(value, key.kind, key.oid)),
   };
+}
+
+/**
+ * The literal of a PostgreSQL text[] holding `values` (null as NULL), as
+ * node-postgres would write it for a JS array: every element quoted, `"`
+ * and `\` escaped. Built with one join: node-postgres concatenates
+ * element by element, which took about three times longer per value on
+ * arrays of 16,000 JSON texts.
+ */
+export function textArray(values: readonly (string | null)[]): string {
+  const parts = new Array<string>(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i] as string | null;
+    parts[i] = value === null ? 'NULL' : `"${value.replace(/[\\"]/g, '\\$&')}"`;
+  }
+  return `{${parts.join(',')}}`;
 }
 
 /** A parameter as the text its type's input function reads (null stays null). */
