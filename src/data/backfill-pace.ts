@@ -27,7 +27,7 @@ const maxBackoffBatches = 10;
  * The batch size of a backfill, adapted to a target write time as
  * pt-online-schema-change sizes chunks to `--chunk-time`: after each batch
  * the next size is the rows that would have taken `targetBatchMs` at this
- * batch's rate, at most double the size, within min and max. It also backs
+ * batch's rate, at most double this batch, within min and max. It also backs
  * off when the target slows down, the way gh-ost throttles on load: when a
  * batch's write latency per row is more than twice the run's baseline, the
  * run pauses after it for `writeMs × (slowdown − 1)` (at most ten target
@@ -55,16 +55,20 @@ export class BatchSizer {
     return this.#size;
   }
 
-  /** Takes a written batch into account; returns how long to pause before the next one, in ms (0: none). */
-  written(rows: number, writeMs: number): number {
+  /**
+   * Takes a written batch into account; returns how long to pause before
+   * the next one, in ms (0: none). `asked`: the size its page was read with
+   * (a page read ahead was asked for before the last batch changed the size).
+   */
+  written(rows: number, writeMs: number, asked = this.#size): number {
     const target = this.#options.targetBatchMs;
     if (target === undefined || rows === 0) return 0;
     const msPerRow = Math.max(writeMs, 0) / rows;
-    // Only a batch at least as large as the size asked for says anything about the rate (the last one may be short).
-    const full = rows >= this.#size;
+    // Only a batch as large as the size asked for says anything about the rate (the last one may be short).
+    const full = rows >= asked;
     if (full) {
       const ideal = msPerRow > 0 ? target / msPerRow : Infinity;
-      this.#size = clamp(Math.round(Math.min(ideal, this.#size * 2)), this.#options.minBatchSize, this.#options.maxBatchSize);
+      this.#size = clamp(Math.round(Math.min(ideal, rows * 2)), this.#options.minBatchSize, this.#options.maxBatchSize);
     }
     if (msPerRow <= 0) return 0;
     if (this.#early.length < baselineBatches) {

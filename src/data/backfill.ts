@@ -61,10 +61,10 @@ export async function backfill<E, K>(options: BackfillOptions<E, K>): Promise<Ba
   if (inStore) logger.debug({}, 'backfill: copying each batch inside the store when from.copyRangeTo can');
   const start = clock.now();
   let readThisRun = 0;
-  let ahead: { readonly after: K | null; readonly page: Promise<Page<E, K>> } | undefined;
-  const read = (after: K | null): Promise<Page<E, K>> => {
-    // A page read ahead keeps the size it was read with: the new size applies from the next read.
-    const next = ahead !== undefined && ahead.after === after ? ahead.page : readPage(source, after, sizer.size);
+  let ahead: { readonly after: K | null; readonly page: Promise<Page<E, K>>; readonly asked: number } | undefined;
+  /** The page after `after` and the size it was asked with: a page read ahead keeps its size, the new one applies from the next read. */
+  const read = (after: K | null): { readonly page: Promise<Page<E, K>>; readonly asked: number } => {
+    const next = ahead !== undefined && ahead.after === after ? ahead : { page: readPage(source, after, sizer.size), asked: sizer.size };
     ahead = undefined;
     return next;
   };
@@ -76,28 +76,30 @@ export async function backfill<E, K>(options: BackfillOptions<E, K>): Promise<Ba
     return 'retry';
   };
   const rowBatch = async (after: K | null): Promise<Batch<K>> => {
-    const page = await read(after);
+    const { page: reading, asked } = read(after);
+    const page = await reading;
     if (page.rows.length === 0) return 'end';
     throwIfAborted(signal, 'backfill');
     const lastKey = page.keys[page.keys.length - 1] as K;
     if (pipelined) {
       // The next page is read while this one is written; a failure is seen when it is used.
-      ahead = { after: lastKey, page: readPage(source, lastKey, sizer.size) };
+      ahead = { after: lastKey, page: readPage(source, lastKey, sizer.size), asked: sizer.size };
       ahead.page.catch(() => {});
     }
     const began = clock.now();
     try {
       const outcome = await copyBatch(plan, page.rows.map((row, i) => ({ row, key: page.keys[i] as K })));
-      return { rows: page.rows.length, lastKey, ...outcome, writeMs: clock.now() - began };
+      return { rows: page.rows.length, asked, lastKey, ...outcome, writeMs: clock.now() - began };
     } catch (err) {
       return retryable(err);
     }
   };
   const storeBatch = async (after: K | null): Promise<Batch<K>> => {
     const began = clock.now();
+    const asked = sizer.size;
     let range: RangeBatch<K> | undefined;
     try {
-      range = await copyRangeBatch(plan, compare, after, sizer.size);
+      range = await copyRangeBatch(plan, compare, after, asked);
     } catch (err) {
       return retryable(err);
     }
@@ -106,7 +108,7 @@ export async function backfill<E, K>(options: BackfillOptions<E, K>): Promise<Ba
       return rowBatch(after);
     }
     if (range.lastKey === null) return 'end';
-    return { ...range, lastKey: range.lastKey, writeMs: clock.now() - began };
+    return { ...range, asked, lastKey: range.lastKey, writeMs: clock.now() - began };
   };
 
   for (;;) {
@@ -120,7 +122,7 @@ export async function backfill<E, K>(options: BackfillOptions<E, K>): Promise<Ba
       break;
     }
     const { lastKey, rows: read } = batch;
-    const backoffMs = sizer.written(read, batch.writeMs);
+    const backoffMs = sizer.written(read, batch.writeMs, batch.asked);
     state = {
       kind: 'backfill',
       lastKey,
@@ -146,7 +148,7 @@ export async function backfill<E, K>(options: BackfillOptions<E, K>): Promise<Ba
 }
 
 /** A batch written: the keys it covered, what it wrote and how long the write took; or the end, or a retry at a smaller size. */
-type Batch<K> = { readonly rows: number; readonly lastKey: K; readonly copied: number; readonly skipped: number; readonly writeMs: number } | 'end' | 'retry';
+type Batch<K> = { readonly rows: number; readonly asked: number; readonly lastKey: K; readonly copied: number; readonly skipped: number; readonly writeMs: number } | 'end' | 'retry';
 
 async function saveCheckpoint<K>(checkpoint: CheckpointStore | undefined, state: BackfillState<K>, call: BoundedCall): Promise<void> {
   if (checkpoint !== undefined) await call('checkpoint.save', () => checkpoint.save(state));

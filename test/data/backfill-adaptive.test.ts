@@ -107,6 +107,22 @@ describe('backfill with targetBatchMs', () => {
     expect(Math.max(...target.written)).toBeLessThanOrEqual(60);
   });
 
+  it('learns from a page read ahead at the size before the last change: it was full for the size it was asked with', async () => {
+    const { from, to, target, run } = slowTarget(2_000);
+    // 1 ms a row for the first batch, then ten times slower: 50 rows take the 500 ms target.
+    const insert = to.bulkInsert!;
+    let batches = 0;
+    to.bulkInsert = async (entities) => {
+      target.msPerRow = batches++ === 0 ? 1 : 10;
+      return insert(entities);
+    };
+    expect(await run({ batchSize: 100, targetBatchMs: 500 })).toMatchObject({ copied: 2_000 });
+    expect(to.snapshot()).toEqual(from.snapshot());
+    // The second page was read (100 rows) while the first was written; the size had grown to 200 meanwhile.
+    // Its slow write still shrinks the size at once, so only the page read ahead at 200 comes before 50-row batches.
+    expect(target.written.slice(0, 5)).toEqual([100, 100, 200, 50, 50]);
+  });
+
   it('fails with the timeout when even minBatchSize times out', async () => {
     const { target, run } = slowTarget(100);
     target.failAbove = 0;
