@@ -25,12 +25,21 @@ export interface Keyed<E, K> {
 /**
  * Writes one batch into `to`: tombstoned rows are dropped; the rest go
  * through `bulkInsert` (insert-if-absent) when `to` has it and rows are not
- * always replaced, else `get` + `save` per row as `decide` says; then the
+ * always replaced (`bulkInsertCount` when no key is needed afterwards), else `get` + `save` per row as `decide` says; then the
  * races with live writes are closed (settleRaces). Counts only rows it
  * wrote and left in place as copied.
  */
 export async function copyBatch<E, K>(plan: CopyPlan<E, K>, batch: readonly Keyed<E, K>[]): Promise<{ copied: number; skipped: number }> {
   const { to, decide, call } = plan;
+  if (countsOnly(plan) && batch.length > 0) {
+    // Nothing to re-check after writing (no tombstones, nothing replaced): the count is all the run needs.
+    const bulkInsertCount = to.bulkInsertCount as (entities: readonly E[]) => Promise<number>;
+    const count: unknown = await call('to.bulkInsertCount', () => bulkInsertCount.call(to, batch.map((entry) => entry.row)));
+    if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0 || count > batch.length) {
+      throw new InvalidOptionError('to', `breaks the Repository contract: bulkInsertCount resolved with ${describeValue(count)}, not a count of at most the ${batch.length} rows given`);
+    }
+    return { copied: count, skipped: batch.length - count };
+  }
   const dead = await tombstoned(plan, batch.map((entry) => entry.key));
   const live = batch.filter((entry) => !dead.has(keyId(entry.key)));
   const inserted: Keyed<E, K>[] = [];
@@ -61,6 +70,11 @@ export async function copyBatch<E, K>(plan: CopyPlan<E, K>, batch: readonly Keye
   }
   const copied = inserted.length + saved.length - (await settleRaces(plan, inserted, saved));
   return { copied, skipped: batch.length - copied };
+}
+
+/** True when a batch is one `bulkInsertCount`: insert-if-absent with no tombstone store, into a store that has it. */
+export function countsOnly<E, K>(plan: CopyPlan<E, K>): boolean {
+  return plan.decide === 'never' && plan.tombstones === undefined && typeof plan.to.bulkInsertCount === 'function';
 }
 
 /** The ids (keyId) of the keys that carry a tombstone. */

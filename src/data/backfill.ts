@@ -4,7 +4,7 @@ import { maxTimerMs } from '../options.js';
 import type { BackfillOptions, BackfillProgress, BackfillResult } from './backfill-options.js';
 import { resolveBackfillOptions } from './backfill-options.js';
 import type { CopyPlan } from './backfill-copy.js';
-import { copyBatch } from './backfill-copy.js';
+import { copyBatch, countsOnly } from './backfill-copy.js';
 import { BatchSizer, isTimeout, pause, waitForThrottle } from './backfill-pace.js';
 import type { BoundedCall } from './bounded-call.js';
 import { boundedCaller } from './bounded-call.js';
@@ -55,7 +55,7 @@ export async function backfill<E, K>(options: BackfillOptions<E, K>): Promise<Ba
   if (state.done) return resultOf(state);
   // On the insert-if-absent path a batch is one bulkInsert: reading ahead overlaps the two round trips.
   // Row by row (get + save per row) the reads are a small share of the time, and are not overlapped.
-  const pipelined = typeof to.bulkInsert === 'function' && o.decide === 'never';
+  const pipelined = (typeof to.bulkInsert === 'function' || countsOnly(plan)) && o.decide === 'never';
   // Where both stores are tables of one database, each batch is copied there (insert-if-absent only).
   let inStore = o.decide === 'never' && typeof from.copyRangeTo === 'function';
   if (inStore) logger.debug({}, 'backfill: copying each batch inside the store when from.copyRangeTo can');

@@ -24,6 +24,13 @@ export interface Repository<E, K> {
    */
   bulkInsert?(entities: readonly E[]): Promise<readonly K[]>;
   /**
+   * Optional: `bulkInsert` that resolves only how many entities it
+   * inserted, not their keys (no key sent back per row). Backfill uses it
+   * instead of `bulkInsert` when it needs no keys: insert-if-absent without
+   * a tombstone store.
+   */
+  bulkInsertCount?(entities: readonly E[]): Promise<number>;
+  /**
    * Optional: how keys compare in the order `getBatch` returns them (the
    * database's order, e.g. `"10"` after `"9"` for bigint keys that arrive as
    * strings), or undefined when the store cannot reproduce it in JavaScript.

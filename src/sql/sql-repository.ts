@@ -60,6 +60,8 @@ export interface SqlRepository<E, K> extends Repository<E, K> {
   /** The quoted table name used in statements. */
   readonly table: string;
   bulkInsert(entities: readonly E[]): Promise<readonly K[]>;
+  /** `bulkInsert` resolving how many rows it inserted, not their keys: the server sends back one number per statement. */
+  bulkInsertCount(entities: readonly E[]): Promise<number>;
   /**
    * How keys compare in the order `getBatch` returns them (the server's
    * order of the key column): integer and numeric keys by value, whether
@@ -167,6 +169,19 @@ export function sqlRepository<E = SqlRow, K = unknown>(options: SqlRepositoryOpt
   };
   const toRowOf = (entity: E): SqlRow => (toRow === undefined ? (entity as unknown as SqlRow) : toRow(entity));
   const read = (s: SqlStatements, rows: readonly SqlRow[]): E[] => rows.map((row) => (fromRow === undefined ? s.readRow(row) : fromRow(s.readRow(row))) as E);
+  /** Inserts the entities if absent, in statements of at most `maxParameters` values; `each` gets what each statement returned. */
+  const insertChunks = async (entities: readonly E[], counted: boolean, each: (s: SqlStatements, rows: readonly SqlRow[]) => void): Promise<void> => {
+    if (entities.length === 0) return;
+    const rows = entities.map(toRowOf);
+    for (const row of rows) checkKey(row);
+    const s = await statements();
+    const names = columnsOf(rows);
+    const perStatement = Math.max(1, Math.floor(maxParameters / names.length));
+    for (let start = 0; start < rows.length; start += perStatement) {
+      const { sql, params, fixed } = s.insert(names, rows.slice(start, start + perStatement), counted);
+      each(s, rowsOf(await (fixed ? run : query)(sql, params)));
+    }
+  };
 
   const repository: SqlRepository<E, K> = Object.freeze({
     table,
@@ -204,17 +219,17 @@ export function sqlRepository<E = SqlRow, K = unknown>(options: SqlRepositoryOpt
       return read(s, rowsOf(result));
     },
     async bulkInsert(entities: readonly E[]): Promise<readonly K[]> {
-      if (entities.length === 0) return [];
-      const rows = entities.map(toRowOf);
-      for (const row of rows) checkKey(row);
-      const s = await statements();
-      const names = columnsOf(rows);
-      const perStatement = Math.max(1, Math.floor(maxParameters / names.length));
       const inserted: K[] = [];
-      for (let start = 0; start < rows.length; start += perStatement) {
-        const { sql, params, fixed } = s.insert(names, rows.slice(start, start + perStatement));
-        for (const row of rowsOf(await (fixed ? run : query)(sql, params))) inserted.push(s.readKey(row[keyName]) as K);
-      }
+      await insertChunks(entities, false, (s, rows) => {
+        for (const row of rows) inserted.push(s.readKey(row[keyName]) as K);
+      });
+      return inserted;
+    },
+    async bulkInsertCount(entities: readonly E[]): Promise<number> {
+      let inserted = 0;
+      await insertChunks(entities, true, (_, rows) => {
+        inserted += Number(rows[0]?.inserted);
+      });
       return inserted;
     },
     splitKeys: async (parts: number): Promise<readonly K[]> => (await sqlSplitKeys(query, table, keyName, collation, parts)) as K[],

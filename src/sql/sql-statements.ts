@@ -30,9 +30,10 @@ export interface SqlStatements {
    * column's type through text (parsing and planning stay small however
    * many rows), or a VALUES list when a column is itself an array.
    * `fixed`: the text depends on the columns only, not on the rows (the
-   * `unnest` form), so it is worth preparing.
+   * `unnest` form), so it is worth preparing. `counted`: one row with
+   * `inserted`, how many were inserted, instead of a row per key.
    */
-  insert(names: readonly string[], rows: readonly SqlRow[]): { sql: string; params: unknown[]; fixed: boolean };
+  insert(names: readonly string[], rows: readonly SqlRow[], counted?: boolean): { sql: string; params: unknown[]; fixed: boolean };
   /** The parameters of a row, in the order of `names`. */
   params(row: SqlRow, names: readonly string[], into: unknown[]): void;
   /** The order of the key column, when JS can reproduce it. */
@@ -82,9 +83,10 @@ export function buildStatements(info: SqlTableInfo, table: string, collate: stri
       }
       return sql;
     },
-    insert(names, rows) {
+    insert(names, rows, counted = false) {
       const list = names.map((name) => columnOf(name).quoted).join(', ');
-      const tail = `ON CONFLICT (${key.quoted}) DO NOTHING RETURNING ${returning}`;
+      const tail = `ON CONFLICT (${key.quoted}) DO NOTHING RETURNING ${counted ? '1' : returning}`;
+      const shape = (insert: string): string => (counted ? `WITH i AS (${insert}) SELECT count(*)::int8::text AS inserted FROM i` : insert);
       const params: unknown[] = [];
       if (names.every((name) => columnOf(name).type !== '' && !columnOf(name).type.endsWith('[]'))) {
         // Each value is cast after unnest, not the arrays before it: PostgreSQL 15 took
@@ -97,14 +99,14 @@ export function buildStatements(info: SqlTableInfo, table: string, collate: stri
         });
         const casts = names.map((name, i) => `u.c${i + 1}::${columnOf(name).type}`);
         const aliases = names.map((_, i) => `c${i + 1}`);
-        const sql = `INSERT INTO ${table} (${list}) SELECT ${casts.join(', ')} FROM unnest(${arrays.join(', ')}) AS u(${aliases.join(', ')}) ${tail}`;
+        const sql = shape(`INSERT INTO ${table} (${list}) SELECT ${casts.join(', ')} FROM unnest(${arrays.join(', ')}) AS u(${aliases.join(', ')}) ${tail}`);
         return { sql, params, fixed: true };
       }
       const tuples = rows.map((row, r) => {
         for (const name of names) params.push(encode(row[name], columnOf(name).kind, columnOf(name).oid));
         return `(${names.map((name, i) => placeholder(r * names.length + i + 1, columnOf(name).kind, columnOf(name).type)).join(', ')})`;
       });
-      return { sql: `INSERT INTO ${table} (${list}) VALUES ${tuples.join(', ')} ${tail}`, params, fixed: false };
+      return { sql: shape(`INSERT INTO ${table} (${list}) VALUES ${tuples.join(', ')} ${tail}`), params, fixed: false };
     },
     params(row, names, into) {
       for (const name of names) {

@@ -53,7 +53,7 @@ describe('migration-glue backfill and verify, on two PGlite databases', () => {
         const db = databases.get(target) as PGlite;
         return {
           query: async (sql: string, params: unknown[]) => {
-            if (target === 'postgres://new/app' && sql.startsWith('INSERT') && ++inserts === 2) controller.abort(new Error('Ctrl-C'));
+            if (target === 'postgres://new/app' && sql.includes('INSERT INTO') && ++inserts === 2) controller.abort(new Error('Ctrl-C'));
             return db.query(sql, params);
           },
           close: async () => {},

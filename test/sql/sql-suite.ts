@@ -93,6 +93,33 @@ export function describeSqlAdapters(name: string, connect: () => Promise<SqlConn
       expect(await readAll(repo, itemKey)).toEqual(rows);
     });
 
+    it('bulkInsertCount inserts what is absent and counts it, in as many statements as bulkInsert, with or without unnest', async () => {
+      const table = freshName('counted');
+      await createItems(query, table);
+      const statements: string[] = [];
+      const counting: SqlQuery = (sql, params) => {
+        statements.push(sql);
+        return query(sql, params);
+      };
+      const repo = sqlRepository<Item, string>({ query: counting, table, key: 'id', maxParameters: 30 });
+      const rows = Array.from({ length: 25 }, (_, i) => item(i));
+      await repo.save({ ...item(3), name: 'kept' });
+      await repo.save({ ...item(17), name: 'kept' });
+      expect(await repo.bulkInsertCount(rows)).toBe(23);
+      expect(statements.filter((sql) => sql.includes('INSERT INTO') && sql.includes('unnest('))).toHaveLength(3);
+      expect(await readAll(repo, itemKey)).toEqual(rows.map((row) => (row.id === item(3).id || row.id === item(17).id ? { ...row, name: 'kept' } : row)));
+      expect(await repo.bulkInsertCount(rows)).toBe(0);
+      expect(await repo.bulkInsertCount([])).toBe(0);
+      // A column that is itself an array takes the VALUES list: counted all the same.
+      const tagged = freshName('tagged');
+      await query(`CREATE TABLE ${quoteTable(tagged)} (id text PRIMARY KEY, tags text[])`, []);
+      const tags = sqlRepository<{ id: string; tags: string[] | null }, string>({ query, table: tagged, key: 'id' });
+      await tags.save({ id: 'b', tags: ['x'] });
+      expect(await tags.bulkInsertCount([{ id: 'a', tags: ['p', 'q'] }, { id: 'b', tags: [] }, { id: 'c', tags: null }])).toBe(2);
+      const stored = await query(`SELECT id, tags::text AS tags FROM ${quoteTable(tagged)} ORDER BY id`, []);
+      expect(stored.rows).toEqual([{ id: 'a', tags: '{p,q}' }, { id: 'b', tags: '{x}' }, { id: 'c', tags: null }]);
+    });
+
     it('rejects bad options naming them', () => {
       expect(() => sqlRepository({ query, table: '', key: 'id' })).toThrow(/option `table`/);
       expect(() => sqlRepository({ query, table: 't', key: '' })).toThrow(/option `key`/);
