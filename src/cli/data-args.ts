@@ -80,7 +80,7 @@ const common = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-const wholeNumbers = ['batch', 'chunk', 'target-batch-ms', 'max-rows-per-second', 'partitions', 'workers'];
+const wholeNumbers = ['batch', 'chunk', 'target-batch-ms', 'max-batch', 'max-rows-per-second', 'partitions', 'workers'];
 
 /**
  * Runs a data command: parses `args` (a mistake: exit 2 with `usage`),

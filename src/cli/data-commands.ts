@@ -19,6 +19,7 @@ Copies every row of the table into the target's table of the same name (insert-i
   --key COL                    the key column (default: the table's single-column primary key)
   --batch N                    rows in the first batch (default 1000; then sized to about --target-batch-ms)
   --target-batch-ms N          the write time a batch aims at (default 500)
+  --max-batch N                the largest batch the sizing may choose (default 20000, or --batch when larger)
   --max-rows-per-second N      a cap on the copy's rate (per worker with --partitions)
   --checkpoint FILE            save progress here after each batch; a rerun resumes from it
   --json                       print the result as JSON
@@ -47,6 +48,7 @@ Exit codes: 0 the tables agree (or every difference was repaired), 1 they differ
 
 const backfillOptions = {
   'target-batch-ms': { type: 'string' },
+  'max-batch': { type: 'string' },
   'max-rows-per-second': { type: 'string' },
   partitions: { type: 'string' },
   workers: { type: 'string' },
@@ -74,12 +76,13 @@ export async function backfillCommand(args: readonly string[], io: CliIo, deps: 
     backfillOptions,
     async (run) => {
       const batchSize = run.number('batch') ?? 1000;
+      const maxBatchSize = run.number('max-batch') ?? Math.max(20_000, batchSize);
       const maxRowsPerSecond = run.number('max-rows-per-second');
       const pacing = {
         batchSize,
         targetBatchMs: run.number('target-batch-ms') ?? 500,
-        maxBatchSize: Math.max(20_000, batchSize),
-        minBatchSize: Math.min(10, batchSize),
+        maxBatchSize,
+        minBatchSize: Math.min(10, batchSize, maxBatchSize),
         ...(maxRowsPerSecond === undefined ? {} : { maxRowsPerSecond }),
       };
       const partitions = run.number('partitions');

@@ -85,6 +85,17 @@ describe('migration-glue backfill and verify, on two PGlite databases', () => {
     expect(await verifyCommand(both, capture(), deps)).toBe(0);
   });
 
+  it('--max-batch caps the sized batches; without it they grow far past it', async () => {
+    const capped = capture();
+    expect(await backfillCommand([...both, '--batch', '50', '--max-batch', '60', '--json'], capped, deps)).toBe(0);
+    // 2,500 rows in batches of at most 60: at least 42 batches.
+    expect(JSON.parse(capped.stdout[0] as string).batches).toBeGreaterThanOrEqual(42);
+    const grown = capture();
+    expect(await backfillCommand([...both, '--batch', '50', '--json'], grown, deps)).toBe(0);
+    expect(JSON.parse(grown.stdout[0] as string).batches).toBeLessThan(30);
+    expect(await backfillCommand([...both, '--max-batch', '0'], capture(), deps)).toBe(2);
+  });
+
   it('backfill finds every row in place on a second run, and prints JSON with --json', async () => {
     const io = capture();
     expect(await backfillCommand([...both, '--json'], io, deps)).toBe(0);

@@ -9,6 +9,7 @@
 export const tests = {
   'src/data/backfill.ts': [
     'test/data/backfill-mutation.test.ts',
+    'test/data/backfill-count.test.ts',
     'test/data/backfill.test.ts',
     'test/data/backfill-adaptive.test.ts',
     'test/data/backfill-hostile.test.ts',
@@ -17,6 +18,7 @@ export const tests = {
   ],
   'src/data/backfill-copy.ts': [
     'test/data/backfill-copy-mutation.test.ts',
+    'test/data/backfill-count.test.ts',
     'test/data/backfill.test.ts',
     'test/data/backfill-hostile.test.ts',
     'test/data/backfill-range.test.ts',
@@ -29,7 +31,8 @@ export const tests = {
   'src/data/partition-range.ts': ['test/data/partition-range-mutation.test.ts'],
   'src/data/partition-plan.ts': ['test/data/partition-plan-mutation.test.ts'],
   'src/data/read-page.ts': ['test/data/read-page-mutation.test.ts'],
-  'src/data/partition-backfill.ts': ['test/data/partition.test.ts'],
+  'src/data/partition-backfill.ts': ['test/data/partition-backfill-mutation.test.ts', 'test/data/partition.test.ts'],
+  'src/data/partition-options.ts': ['test/data/partition-options-mutation.test.ts', 'test/data/partition.test.ts'],
   'src/data/backfill-options.ts': ['test/data/backfill-options-mutation.test.ts', 'test/data/data-options.test.ts', 'test/data/backfill.test.ts'],
   'src/data/options.ts': ['test/data/options-mutation.test.ts', 'test/data/data-options.test.ts'],
   'src/data/data-errors.ts': ['test/data/options-mutation.test.ts'],
@@ -153,6 +156,43 @@ export const equivalents = [
     replacement: 'compare(upTo, copy.upTo) <= 0',
     reason: 'When the two bounds compare equal either one is the bound: the same key.',
   },
+  {
+    file: 'src/data/partition-plan.ts',
+    line: "if (!Array.isArray(keys) || keys.length >= (partitions as number) || !keys.every((key) => typeof key === 'string' || (typeof key === 'number' && Number.isFinite(key)))) {",
+    mutator: 'ConditionalExpression',
+    replacement: 'true',
+    original: "typeof key === 'number'",
+    reason: 'Only the `typeof key === \'number\'` operand: Number.isFinite does not convert, it is false for every value that is not a number.',
+  },
+  {
+    file: 'src/data/partition-options.ts',
+    line: "(value) => Array.isArray(value) && value.length < 10_000 && value.every((key) => typeof key === 'string' || (typeof key === 'number' && Number.isFinite(key))),",
+    mutator: 'ConditionalExpression',
+    replacement: 'true',
+    original: "typeof key === 'number'",
+    reason: 'Only the `typeof key === \'number\'` operand: Number.isFinite does not convert, it is false for every value that is not a number.',
+  },
+  // src/data/backfill-options.ts
+  {
+    file: 'src/data/backfill-options.ts',
+    line: "logger: loggerOption('pino'),",
+    mutator: 'StringLiteral',
+    replacement: '""',
+    reason: "loggerOption reads its fallback only as `fallback === 'silent'`: any other string, the empty one included, keeps the default pino logger.",
+  },
+  ...[
+    ['ConditionalExpression', 'true'],
+    ['ConditionalExpression', 'false'],
+    ['EqualityOperator', 'x <= y'],
+    ['EqualityOperator', 'x >= y'],
+  ].map(([mutator, replacement]) => ({
+    file: 'src/data/backfill-options.ts',
+    line: 'return x > y ? 1 : x < y ? -1 : 0;',
+    mutator,
+    replacement,
+    original: 'x < y',
+    reason: 'compareVersions is only read as `> 0` (newer wins): once x > y is false it answers -1 or 0, and the `x < y` choice between them decides nothing.',
+  })),
   // src/data/keys.ts
   {
     file: 'src/data/keys.ts',
@@ -236,4 +276,12 @@ export const times = [
   { file: 'src/data/backfill-pace.ts', minutes: 31.5, mutants: 154, measured: '2026-11-26' },
   { file: 'src/data/verify-rows.ts', minutes: 16.0, mutants: 89, measured: '2026-11-26' },
   { file: 'src/data/partition-range.ts', minutes: 11.3, mutants: 76, measured: '2026-11-26' },
+  { file: 'src/data/partition-memory-leases.ts', minutes: 1.0, mutants: 37, measured: '2026-11-26' },
+  { file: 'src/data/partition-plan.ts', minutes: 4.3, mutants: 150, measured: '2026-11-26' },
+  { file: 'src/data/options.ts', minutes: 6.6, mutants: 94, measured: '2026-11-26' },
+  { file: 'src/data/partition-options.ts', minutes: 2.5, mutants: 50, measured: '2026-11-26' },
+  { file: 'src/data/partition-errors.ts', minutes: 0.2, mutants: 2, measured: '2026-11-26' },
+  { file: 'src/data/data-errors.ts', minutes: 0.4, mutants: 4, measured: '2026-11-26' },
+  { file: 'src/data/backfill-options.ts', minutes: 2.8, mutants: 64, measured: '2026-11-26' },
+  { file: 'src/data/partition-backfill.ts', minutes: 4.1, mutants: 93, measured: '2026-11-26' },
 ];
