@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Arm, GlueEvents, MismatchEvent, ShadowErrorEvent } from '../../src/core/events.js';
 import { ShadowRunner } from '../../src/core/shadow-runner.js';
+import type { Comparison, Outcome } from '../../src/compare/comparator.js';
+import type { ComparatorLike } from '../../src/compare/to-comparator.js';
 import type { ResolvedShadowOptions } from '../../src/core/shadow-options.js';
 import { defaultShadowOptions } from '../../src/core/shadow-options.js';
 import type { CallSink } from '../../src/core/timed.js';
@@ -49,7 +51,10 @@ const flush = async () => {
   for (let i = 0; i < 10; i++) await Promise.resolve();
 };
 
-function runnerWith(options: Partial<ResolvedShadowOptions<Input, Output>> = {}, extra: { recorder?: CallSink<Input, Arm> } = {}) {
+function runnerWith(
+  options: Partial<ResolvedShadowOptions<Input, Output>> = {},
+  extra: { recorder?: CallSink<Input, Arm>; comparator?: ComparatorLike<Output> } = {},
+) {
   const log: string[] = [];
   const oldSide = service('old', log);
   const newSide = service('new', log);
@@ -68,7 +73,7 @@ function runnerWith(options: Partial<ResolvedShadowOptions<Input, Output>> = {},
     hasher: murmur3Hasher,
     newCall: newSide.call,
     oldCall: oldSide.call,
-    comparator: (a: Output, b: Output) => a.total === b.total,
+    comparator: extra.comparator ?? ((a: Output, b: Output) => a.total === b.total),
     options: { ...defaultShadowOptions, timeoutMs: 1_000, ...options } as unknown as ResolvedShadowOptions<Input, Output>,
     emitter,
     logger,
@@ -80,6 +85,17 @@ function runnerWith(options: Partial<ResolvedShadowOptions<Input, Output>> = {},
 }
 
 const input = (): Input => ({ userId: 'u1', n: 1 });
+
+/** The lines our own guard writes when something of ours threw while settling a flight. */
+const internalFailures = (logger: { lines: { message?: string }[] }) =>
+  logger.lines.filter((line) => line.message === 'shadow comparison failed; the caller was not affected');
+
+/** A logger whose warn throws: the mismatch log line then throws inside the settling of a flight. */
+function throwOnWarn(logger: { warn: (...args: never[]) => void }): void {
+  logger.warn = () => {
+    throw new Error('logger broke');
+  };
+}
 
 afterEach(() => {
   vi.useRealTimers();
@@ -380,7 +396,8 @@ describe('ShadowRunner: re-running old on a mismatch', () => {
     r.oldSide.pending[1]?.answer.resolve({ total: 3 });
     await vi.advanceTimersByTimeAsync(0);
     expect(r.mismatches).toEqual([]);
-    expect(r.runner.stats(r.clock.now())).toMatchObject({ compared: 0, mismatched: 0 });
+    expect(r.runner.stats(r.clock.now())).toMatchObject({ compared: 0, mismatched: 0, inFlight: 0 });
+    expect(internalFailures(r.logger)).toEqual([]);
   });
 });
 
@@ -453,5 +470,186 @@ describe('ShadowRunner: isolation, failures inside, admission, cleaning', () => 
     const r = runnerWith({ clean: { input: (i) => ({ ...i, userId: '***' }) } });
     expect(r.runner.clean({ userId: 'secret-user', n: 1 })).toEqual({ userId: '***', n: 1 });
     expect(r.runner.cleanError(new Error('no secret-user'), { userId: 'secret-user', n: 1 })).toEqual({ name: 'Error', message: 'no [redacted]' });
+  });
+});
+
+describe('ShadowRunner: re-running old, the edges', () => {
+  it('a comparator that throws: the flight lands cleanly, without our own guard having to catch anything', async () => {
+    const r = runnerWith(
+      { rerunOldOnMismatch: true },
+      {
+        comparator: () => {
+          throw new Error('comparator broke');
+        },
+      },
+    );
+    void r.runner.run(input(), 'u1');
+    r.oldSide.pending[0]?.answer.resolve({ total: 1 });
+    r.newSide.pending[0]?.answer.resolve({ total: 2 });
+    await flush();
+    expect(r.shadowErrors.map((e) => e.reason)).toEqual(['comparator']);
+    expect(internalFailures(r.logger)).toEqual([]);
+    expect(r.runner.stats(r.clock.now())).toMatchObject({ inFlight: 0, compared: 0, errors: 1 });
+  });
+
+  it('old rejecting on the re-run: the comparator is asked about that very failure', async () => {
+    const asked: [Outcome<Output>, Outcome<Output>][] = [];
+    const comparator = {
+      compare(a: Outcome<Output>, b: Outcome<Output>): Comparison {
+        asked.push([a, b]);
+        const equal = a.ok && b.ok && a.value.total === b.value.total;
+        return equal ? { equal: true, diff: [], truncated: false } : { equal: false, kind: 'value', diff: [{ path: '', kind: 'changed', old: a, new: b }], truncated: false };
+      },
+    };
+    const r = runnerWith({ rerunOldOnMismatch: true }, { comparator });
+    void r.runner.run(input(), 'u1');
+    r.oldSide.pending[0]?.answer.resolve({ total: 1 });
+    r.newSide.pending[0]?.answer.resolve({ total: 2 });
+    await flush();
+    const failure = new Error('old broke the second time');
+    r.oldSide.pending[1]?.answer.reject(failure);
+    await flush();
+    expect(asked).toHaveLength(2);
+    expect(asked[1]?.[0]).toEqual({ ok: true, value: { total: 1 } });
+    expect(asked[1]?.[1]).toEqual({ ok: false, error: failure });
+    expect(asked[1]?.[1]).toHaveProperty('error', failure);
+    expect(r.mismatches.map((m) => m.kind)).toEqual(['flaky']);
+  });
+
+  it('a comparator that throws on the re-run only: the first mismatch is reported as it was, old taken as agreeing', async () => {
+    let calls = 0;
+    const r = runnerWith(
+      { rerunOldOnMismatch: true },
+      {
+        comparator: (a: Output, b: Output) => {
+          calls += 1;
+          if (calls > 1) throw new Error('comparator broke');
+          return a.total === b.total;
+        },
+      },
+    );
+    void r.runner.run(input(), 'u1');
+    r.oldSide.pending[0]?.answer.resolve({ total: 1 });
+    r.newSide.pending[0]?.answer.resolve({ total: 2 });
+    await flush();
+    r.oldSide.pending[1]?.answer.resolve({ total: 1 });
+    await flush();
+    expect(calls).toBe(2);
+    expect(r.shadowErrors.map((e) => e.reason)).toEqual(['comparator']);
+    expect(r.mismatches.map((m) => m.kind)).toEqual(['value']);
+    expect(internalFailures(r.logger)).toEqual([]);
+    expect(r.runner.stats(r.clock.now())).toMatchObject({ inFlight: 0, compared: 1, mismatched: 1 });
+  });
+
+  it('something of ours throwing while the re-run is judged: logged, and the flight lands', async () => {
+    const r = runnerWith({ rerunOldOnMismatch: true });
+    throwOnWarn(r.logger);
+    void r.runner.run(input(), 'u1');
+    r.oldSide.pending[0]?.answer.resolve({ total: 1 });
+    r.newSide.pending[0]?.answer.resolve({ total: 2 });
+    await flush();
+    expect(r.runner.stats(r.clock.now()).inFlight).toBe(1);
+    r.oldSide.pending[1]?.answer.resolve({ total: 1 });
+    await flush();
+    expect(internalFailures(r.logger)).toHaveLength(1);
+    expect(r.runner.stats(r.clock.now()).inFlight).toBe(0);
+  });
+});
+
+describe('ShadowRunner: answers after the flight landed', () => {
+  it('old and new answering after the timeout: ignored, nothing of ours fails', async () => {
+    vi.useFakeTimers();
+    const r = runnerWith({ timeoutMs: 500 });
+    const served = r.runner.run(input(), 'u1');
+    await vi.advanceTimersByTimeAsync(500);
+    expect(r.runner.stats(r.clock.now())).toMatchObject({ inFlight: 0, timeouts: 1 });
+    r.oldSide.pending[0]?.answer.resolve({ total: 1 });
+    await expect(served).resolves.toEqual({ total: 1 });
+    r.newSide.pending[0]?.answer.resolve({ total: 2 });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(r.recorded).toHaveLength(1);
+    expect(internalFailures(r.logger)).toEqual([]);
+    expect(r.runner.stats(r.clock.now())).toMatchObject({ inFlight: 0, compared: 0, timeouts: 1 });
+  });
+
+  it('a recorder throwing for an old that answered after the timeout: the flight is not landed twice', async () => {
+    vi.useFakeTimers();
+    const r = runnerWith(
+      { timeoutMs: 500 },
+      {
+        recorder: {
+          settled: () => {
+            throw new Error('recorder broke');
+          },
+        },
+      },
+    );
+    const served = r.runner.run(input(), 'u1');
+    await vi.advanceTimersByTimeAsync(500);
+    expect(r.runner.stats(r.clock.now()).inFlight).toBe(0);
+    r.oldSide.pending[0]?.answer.resolve({ total: 1 });
+    await expect(served).resolves.toEqual({ total: 1 });
+    expect(internalFailures(r.logger)).toHaveLength(1);
+    expect(r.runner.stats(r.clock.now()).inFlight).toBe(0);
+    // A second call still finds its slot: the count went back to zero, not below.
+    void r.runner.run(input(), 'u2');
+    expect(r.runner.stats(r.clock.now()).inFlight).toBe(1);
+  });
+
+  it('old-first with a flight that landed as old answered: new is never called, and nothing is left unhandled', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const r = runnerWith(
+        { order: 'old-first' },
+        {
+          recorder: {
+            settled: () => {
+              throw new Error('recorder broke');
+            },
+          },
+        },
+      );
+      const served = r.runner.run(input(), 'u1');
+      r.oldSide.pending[0]?.answer.resolve({ total: 1 });
+      await expect(served).resolves.toEqual({ total: 1 });
+      await flush();
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(r.newSide.pending).toHaveLength(0);
+      expect(r.runner.stats(r.clock.now()).inFlight).toBe(0);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
+  it('something of ours throwing as new answers last: logged, and the flight lands', async () => {
+    const r = runnerWith();
+    throwOnWarn(r.logger);
+    void r.runner.run(input(), 'u1');
+    r.oldSide.pending[0]?.answer.resolve({ total: 1 });
+    await flush();
+    r.newSide.pending[0]?.answer.resolve({ total: 2 });
+    await flush();
+    expect(internalFailures(r.logger)).toHaveLength(1);
+    expect(r.runner.stats(r.clock.now()).inFlight).toBe(0);
+  });
+});
+
+describe('ShadowRunner: timeout cohorts', () => {
+  it('calls of one turn share one timer whatever readings the glue\'s own clock gives: cohorts are dated in real time', async () => {
+    vi.useFakeTimers();
+    const r = runnerWith({ timeoutMs: 500 });
+    r.clock.t = 1_000;
+    void r.runner.run(input(), 'u1');
+    const timers = vi.getTimerCount();
+    r.clock.t = 9_000;
+    void r.runner.run(input(), 'u2');
+    r.clock.t = 2_000;
+    void r.runner.run(input(), 'u3');
+    expect(vi.getTimerCount()).toBe(timers);
+    await vi.advanceTimersByTimeAsync(500);
+    expect(r.runner.stats(r.clock.now())).toMatchObject({ inFlight: 0, timeouts: 3 });
   });
 });

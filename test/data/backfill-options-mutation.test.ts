@@ -38,6 +38,16 @@ describe('resolveBackfillOptions', () => {
     expect(resolveBackfillOptions({ ...base(), overwrite: decide }).decide).toBe(decide);
   });
 
+  it('refuses an overwrite that is no boolean or function, saying what it takes', () => {
+    expect(() => resolveBackfillOptions({ ...base(), overwrite: 'yes' as never })).toThrow(
+      /option `overwrite` must be true, false or a function \(existing, incoming\) => boolean, got "yes"/,
+    );
+  });
+
+  it('refuses an unknown option, naming backfill', () => {
+    expect(() => resolveBackfillOptions({ ...base(), batchSise: 5 } as never)).toThrow(/option `batchSise` is not an option of backfill; did you mean `batchSize`\?/);
+  });
+
   it('refuses versionOf with overwrite, even overwrite: false', () => {
     for (const overwrite of [false, true]) {
       expect(() => resolveBackfillOptions({ ...base(), overwrite, versionOf: (r) => r.v })).toThrow(

@@ -136,6 +136,33 @@ describe('realSleep', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  it('names the sleep in its abort error, whether the signal aborted before or during it', async () => {
+    const before = new AbortController();
+    before.abort('stop');
+    await expect(realSleep(10_000, before.signal)).rejects.toThrow(/^\[migration-glue\] aborted was aborted$/);
+    vi.useFakeTimers();
+    const during = new AbortController();
+    const outcome = realSleep(10_000, during.signal).catch((err: unknown) => err);
+    during.abort('stop');
+    expect(await outcome).toMatchObject({ message: '[migration-glue] aborted was aborted' });
+  });
+
+  it('listens to the signal once only', async () => {
+    vi.useFakeTimers();
+    const controller = new AbortController();
+    const signal = controller.signal;
+    const added: unknown[] = [];
+    const add = signal.addEventListener.bind(signal);
+    signal.addEventListener = ((type: string, listener: () => void, listenerOptions?: { once?: boolean }) => {
+      added.push([type, listenerOptions]);
+      add(type, listener, listenerOptions);
+    }) as typeof signal.addEventListener;
+    const sleeping = realSleep(5, signal);
+    await vi.advanceTimersByTimeAsync(5);
+    await sleeping;
+    expect(added).toEqual([['abort', { once: true }]]);
+  });
+
   it('stops listening to the signal once it resolved', async () => {
     vi.useFakeTimers();
     const controller = new AbortController();
@@ -184,6 +211,20 @@ describe('notifyProgress', () => {
     expect(warnings).toEqual([[failure, 'backfill onProgress rejected']]);
   });
 
+  it('warns at once that a listener threw when reading what it returned throws', async () => {
+    const failure = new Error('then getter broke');
+    const warnings: [unknown, string][] = [];
+    const hostile = {
+      get then(): unknown {
+        throw failure;
+      },
+    };
+    notifyProgress(() => hostile as never, 1, (err, message) => warnings.push([err, message]), 'backfill');
+    expect(warnings).toEqual([[failure, 'backfill onProgress threw']]);
+    await yieldToLoop();
+    expect(warnings).toHaveLength(1);
+  });
+
   it('leaves a listener that returns something other than a promise alone', async () => {
     const warnings: string[] = [];
     notifyProgress(() => ({ then: 'not a function' }) as never, 1, (_, message) => warnings.push(message), 'backfill');
@@ -203,6 +244,14 @@ describe('dataOption', () => {
       expect(schema.safeParse(bad).success).toBe(false);
     }
     expect(schema.safeParse({ aborted: false, addEventListener: () => {} }).success).toBe(true);
+  });
+
+  it('refuses a function that looks like an AbortSignal, saying what it wants', () => {
+    const schema = dataOption.signal();
+    const lookalike = Object.assign(() => {}, { aborted: false, addEventListener: () => {} });
+    const parsed = schema.safeParse(lookalike);
+    expect(parsed.success).toBe(false);
+    expect(parsed.error?.issues[0]?.message).toMatch(/^must be an AbortSignal, got /);
   });
 
   it('defaults the sleep to the real timer', () => {

@@ -77,8 +77,30 @@ describe('InMemoryPartitionLeases', () => {
     expect(await stale?.renew()).toBe(false);
   });
 
-  it('refuses a bad ttlMs, naming it', () => {
+  it('refuses a bad ttlMs, naming it, and an unknown option, naming the class', () => {
     expect(() => new InMemoryPartitionLeases({ ttlMs: 0 })).toThrow(/option `ttlMs`/);
     expect(() => new InMemoryPartitionLeases({ ttlMs: 'soon' as never })).toThrow(/option `ttlMs`/);
+    expect(() => new InMemoryPartitionLeases({ ttl: 5 } as never)).toThrow(/`ttl` is not an option of InMemoryPartitionLeases/);
+  });
+
+  it('no longer renews a lease it released, even before ttlMs, whether or not another owner took it since', async () => {
+    const { leases: l } = leases(100);
+    const released = await l.acquire('range-0', 'a');
+    await released?.release();
+    expect(await released?.renew()).toBe(false);
+    const again = await l.acquire('range-1', 'a');
+    await again?.release();
+    expect(await l.acquire('range-1', 'b')).toBeDefined();
+    expect(await again?.renew()).toBe(false);
+    // The renewal refused extends nothing: the new holder keeps it.
+    expect(await l.acquire('range-1', 'c')).toBeUndefined();
+  });
+
+  it('releases twice without harm', async () => {
+    const { leases: l } = leases(100);
+    const lease = await l.acquire('range-0', 'a');
+    await lease?.release();
+    await expect(lease?.release()).resolves.toBeUndefined();
+    expect(await l.acquire('range-0', 'b')).toBeDefined();
   });
 });

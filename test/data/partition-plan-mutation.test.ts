@@ -196,3 +196,65 @@ describe('planRanges', () => {
     expect(ranges.map((r) => r.upTo)).toEqual([5, null]);
   });
 });
+
+describe('planRanges, what it says', () => {
+  it('logs the plan it made with the number of ranges and the worker', async () => {
+    const { p, logger } = inputs({ splitAt: ['f', 'p'], owner: 'w7' });
+    await planRanges(p);
+    expect(logger.lines.filter((line) => line.level === 'info').map((line) => line.context)).toEqual([{ ranges: 3, worker: 'w7' }]);
+  });
+
+  it('logs the error of a plan lease that cannot be released', async () => {
+    const failure = new Error('lease store down');
+    const leases: PartitionLeases = {
+      acquire: async () => ({
+        renew: async () => true,
+        release: async () => {
+          throw failure;
+        },
+      }),
+    };
+    const { p, logger } = inputs({ leases, splitAt: ['f'] });
+    await planRanges(p);
+    expect(logger.lines.filter((line) => line.level === 'warn').map((line) => line.context)).toEqual([{ err: failure }]);
+  });
+
+  it('says how to give the ranges when from cannot split its keys', async () => {
+    const { p } = inputs({ partitions: 2, splitAt: undefined });
+    await expect(planRanges(p)).rejects.toThrow(/option `partitions` needs a `from` that can split its keys \(splitKeys\(n\), as sqlRepository has\); give the boundaries with `splitAt` instead/);
+  });
+
+  it('says what a splitter that breaks its contract answered', async () => {
+    const from = Object.assign(new InMemoryRepository<Item, string>({ keyOf: itemKey }), { splitKeys: async () => ['a', 'b', 'c'] });
+    const { p } = inputs({ from, partitions: 3, splitAt: undefined });
+    await expect(planRanges(p)).rejects.toThrow(/option `from` breaks the KeySplitter contract: splitKeys\(3\) resolved with an array, not fewer than 3 string or number keys/);
+  });
+
+  it('says what a plan store holds that is not a plan', async () => {
+    const { p, store } = inputs();
+    await store.save({ kind: 'backfill' });
+    await expect(planRanges(p)).rejects.toThrow(/option `checkpointFor` gave a `plan` store holding something other than a partition plan: an object/);
+  });
+
+  it('reads a plan store answering null as one holding no plan yet', async () => {
+    const { p, store } = inputs({ splitAt: ['f'] });
+    const nullStore = { load: async () => null, save: (s: unknown) => store.save(s), clear: () => store.clear() };
+    expect(await planRanges({ ...p, store: nullStore })).toHaveLength(2);
+    expect(await store.load()).toEqual({ kind: 'partition-plan', parts: -1, splitAt: ['f'] });
+  });
+});
+
+describe('rangesOf, how it compares', () => {
+  it('compares each pair of neighbouring keys once, and nothing past the last key', () => {
+    const pairs: [unknown, unknown][] = [];
+    const recording = (a: string, b: string) => {
+      pairs.push([a, b]);
+      return compare(a, b);
+    };
+    expect(rangesOf(['f', 'p', 't'], recording)).toHaveLength(4);
+    expect(pairs).toEqual([
+      ['f', 'p'],
+      ['p', 't'],
+    ]);
+  });
+});

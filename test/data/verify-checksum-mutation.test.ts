@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { CheckpointStore } from '../../src/data/checkpoint-store.js';
 import { compareKeys } from '../../src/data/keys.js';
 import type { KeyRange, RangeChecksum } from '../../src/data/repository.js';
@@ -19,6 +19,12 @@ class ChecksumRepository extends InMemoryRepository<Item, string> {
   rowsRead = 0;
   /** Runs before each checksum answers (to stage a live write). */
   beforeChecksum: ((range: KeyRange<string>) => void | Promise<void>) | undefined;
+  /** Runs as a checksum is asked, before anything else (synchronously, in the caller's turn). */
+  onAsk: ((range: KeyRange<string>) => void) | undefined;
+  /** Runs right after a checksum is computed, before it is returned. */
+  onAnswer: ((range: KeyRange<string>) => void) | undefined;
+  /** The hash of one row (a sum over rows makes the range's hash). */
+  hashOf: (row: Item) => bigint = (row) => BigInt(`0x${createHash('md5').update(JSON.stringify([row.id, row.name, row.qty])).digest('hex')}`);
 
   constructor(name: string) {
     super({ keyOf: itemKey, name });
@@ -32,13 +38,15 @@ class ChecksumRepository extends InMemoryRepository<Item, string> {
 
   async checksum(range: KeyRange<string>): Promise<RangeChecksum<string>> {
     this.ranges.push({ ...range });
-    await this.beforeChecksum?.(range);
+    this.onAsk?.(range);
+    if (this.beforeChecksum !== undefined) await this.beforeChecksum(range);
     let rows = this.snapshot().filter(
       (row) => (range.after === null || compareKeys(row.id, range.after) > 0) && (range.upTo === undefined || range.upTo === null || compareKeys(row.id, range.upTo) <= 0),
     );
     if (range.limit !== undefined) rows = rows.slice(0, range.limit);
     let hash = 0n;
-    for (const row of rows) hash += BigInt(`0x${createHash('md5').update(JSON.stringify([row.id, row.name, row.qty])).digest('hex')}`);
+    for (const row of rows) hash += this.hashOf(row);
+    this.onAnswer?.(range);
     return { count: rows.length, hash, last: rows.length === 0 ? null : (rows[rows.length - 1] as Item).id };
   }
 }
@@ -48,8 +56,14 @@ function pair(rows: number) {
   return { oldRepo: new ChecksumRepository('old').seed(all), newRepo: new ChecksumRepository('new').seed(all) };
 }
 
+/** Key order by code point that refuses anything but a key: verify must never hand it null or undefined. */
+function strictKeys(a: string, b: string): number {
+  if (typeof a !== 'string' || typeof b !== 'string') throw new TypeError(`compareKeys got ${String(a)} and ${String(b)}`);
+  return compareKeys(a, b);
+}
+
 function check(options: Omit<VerifyOptions<Item, string>, 'keyOf'>) {
-  return verify({ keyOf: itemKey, logger: silentLogger, sleep: async () => {}, recheck: false, ...options });
+  return verify({ keyOf: itemKey, logger: silentLogger, sleep: async () => {}, recheck: false, compareKeys: strictKeys, ...options });
 }
 
 function recording() {
@@ -245,12 +259,15 @@ describe('verify by checksums, refusing an answer outside its range', () => {
     ['no last key', (_, real) => ({ count: real.count, hash: real.hash })],
     ['null', () => null],
     ['a number', () => 5],
+    ['a function carrying the fields', (_, real) => Object.assign(() => real, real)],
   ];
   it.each(cases)('refuses %s as a broken contract, naming the store', async (_, answer) => {
     const { oldRepo, newRepo } = pair(6);
     const real = newRepo.checksum.bind(newRepo);
     newRepo.checksum = async (range) => answer(range, await real(range)) as RangeChecksum<string>;
-    await expect(check({ old: oldRepo, new: newRepo, chunkRows: 4 })).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION', option: 'new' });
+    const error = check({ old: oldRepo, new: newRepo, chunkRows: 4 });
+    await expect(error).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION', option: 'new' });
+    await expect(error).rejects.toThrow(/breaks the Repository contract: checksum resolved with .*, not \{ count, hash, last \}/);
   });
 
   type Answer = (range: KeyRange<string>, real: RangeChecksum<string>) => RangeChecksum<string>;
@@ -275,8 +292,175 @@ describe('verify by checksums, refusing an answer outside its range', () => {
     await expect(error).rejects.toThrow(new RegExp(`${side}\\.checksum of keys after .* answered .*outside the range`));
   });
 
+  it('names the range asked and the answer in the message', async () => {
+    const { oldRepo, newRepo } = pair(10);
+    const real = newRepo.checksum.bind(newRepo);
+    newRepo.checksum = async (range) => ({ ...(await real(range)), count: 1, last: 'k0003z' });
+    await expect(check({ old: oldRepo, new: newRepo, chunkRows: 4 })).rejects.toThrow(
+      'new.checksum of keys after null up to "k0003" answered 1 rows ending at "k0003z": outside the range it was asked for',
+    );
+  });
+
+  it('refuses a chunk of more rows than asked, even when they are rows the store holds', async () => {
+    const { oldRepo, newRepo } = pair(10);
+    const real = oldRepo.checksum.bind(oldRepo);
+    oldRepo.checksum = async (range) => real(range.limit === undefined ? range : { ...range, limit: range.limit + 1 });
+    await expect(check({ old: oldRepo, new: newRepo, chunkRows: 4 })).rejects.toThrow(
+      'old.checksum of keys after null up to null answered 5 rows ending at "k0004": outside the range it was asked for',
+    );
+  });
+
   it('accepts a last key equal to upTo, and a chunk holding exactly limit rows', async () => {
     const { oldRepo, newRepo } = pair(8);
     expect((await check({ old: oldRepo, new: newRepo, chunkRows: 4 })).checked).toBe(8);
+  });
+});
+
+/** Runs `change` once, before the first checksum `when` picks computes, on both stores (each such checksum waits for it). */
+function stageBefore(stores: ChecksumRepository[], when: (range: KeyRange<string>) => boolean, change: () => Promise<void>) {
+  let done: Promise<void> | undefined;
+  for (const store of stores) {
+    store.beforeChecksum = async (range) => {
+      if (!when(range)) return;
+      done ??= change();
+      await done;
+    };
+  }
+}
+
+async function remove(stores: ChecksumRepository[], ids: number[]) {
+  for (const store of stores) for (const i of ids) await store.delete(id(i));
+}
+
+/** The numbers from..to, both included. */
+const span = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+describe('verify by checksums, aborting', () => {
+  it('stops before waiting for a chunk when the signal aborted during its checksum', async () => {
+    const { oldRepo, newRepo } = pair(10);
+    const controller = new AbortController();
+    oldRepo.onAsk = () => controller.abort();
+    await expect(check({ old: oldRepo, new: newRepo, chunkRows: 4, signal: controller.signal })).rejects.toThrow('verify was aborted');
+    expect(newRepo.ranges).toEqual([]);
+  });
+
+  it('stops before splitting a differing chunk when the signal aborted meanwhile', async () => {
+    const { oldRepo, newRepo } = pair(10);
+    newRepo.seed([{ ...item(4), qty: -4 }]);
+    const controller = new AbortController();
+    newRepo.onAsk = () => controller.abort();
+    await expect(check({ old: oldRepo, new: newRepo, chunkRows: 100, leafRows: 2, signal: controller.signal })).rejects.toThrow('verify was aborted');
+    expect(oldRepo.ranges).toHaveLength(1);
+    expect(newRepo.ranges).toHaveLength(1);
+  });
+});
+
+describe('verify by checksums, keys handed to the key order', () => {
+  // check() passes strictKeys, which throws on anything but a key: a store with no row in a range has no last key to compare.
+  it('finds every row of a chunk one store lacks, never handing the key order the empty side’s missing last key', async () => {
+    const oldRepo = new ChecksumRepository('old').seed(span(0, 7).map((i) => item(i)));
+    const newRepo = new ChecksumRepository('new');
+    const report = await check({ old: oldRepo, new: newRepo, chunkRows: 100, leafRows: 2 });
+    expect(report).toMatchObject({ checked: 8, missing: { count: 8, keys: span(0, 7).map(id) }, extra: { count: 0 } });
+    const back = await check({ old: new ChecksumRepository('old'), new: new ChecksumRepository('new').seed(span(0, 7).map((i) => item(i))), chunkRows: 100, leafRows: 2 });
+    expect(back).toMatchObject({ checked: 8, extra: { count: 8 }, missing: { count: 0 } });
+  });
+});
+
+describe('verify by checksums, equal only when count and hash agree', () => {
+  it('bisects a chunk whose hashes agree while its row counts differ', async () => {
+    const { oldRepo, newRepo } = pair(6);
+    await newRepo.delete(id(0));
+    // A hash that sums quantities: item 0 adds nothing, so both hashes agree.
+    for (const store of [oldRepo, newRepo]) store.hashOf = (row) => BigInt(row.qty);
+    const report = await check({ old: oldRepo, new: newRepo, chunkRows: 100, leafRows: 2 });
+    expect(report).toMatchObject({ checked: 6, missing: { count: 1, keys: [id(0)] } });
+  });
+});
+
+describe('verify by checksums, ranges that changed while bisected', () => {
+  it('compares row by row what appeared in a range both stores emptied meanwhile, counting it once', async () => {
+    const { oldRepo, newRepo } = pair(8);
+    newRepo.seed([{ ...item(5), qty: -5 }]);
+    const heads = (range: KeyRange<string>) => range.after === id(3) && range.limit === 2;
+    stageBefore([oldRepo, newRepo], heads, () => remove([oldRepo, newRepo], span(4, 7)));
+    // Once both first halves came back empty, one row appears in the range, different in new.
+    newRepo.onAnswer = (range) => {
+      if (!heads(range)) return;
+      oldRepo.seed([{ id: 'k0005a', name: 'late', qty: 1 }]);
+      newRepo.seed([{ id: 'k0005a', name: 'late', qty: 2 }]);
+    };
+    const report = await check({ old: oldRepo, new: newRepo, chunkRows: 4, leafRows: 1 });
+    expect(report).toMatchObject({ checked: 5, different: { count: 1, keys: ['k0005a'] }, missing: { count: 0 }, extra: { count: 0 } });
+  });
+
+  it.each<['old' | 'new']>([['old'], ['new']])(
+    'checksums the rest afresh when %s came back with fewer rows than half the range, though both rests still agree',
+    async (side) => {
+      // Rows 0..5 are in both stores; one store also holds 6..11, the other only 10 and 11.
+      const both = span(0, 5);
+      const short = new ChecksumRepository(side).seed([...both, 10, 11].map((i) => item(i)));
+      const long = new ChecksumRepository(side === 'old' ? 'new' : 'old').seed([...both, ...span(6, 11)].map((i) => item(i)));
+      const [oldRepo, newRepo] = side === 'old' ? [short, long] : [long, short];
+      // After both whole checksums, rows 0..5 are deleted from both: the first halves hold 2 and 6 rows.
+      stageBefore([oldRepo, newRepo], (range) => range.after === null && range.limit === 6, () => remove([oldRepo, newRepo], both));
+      const report = await check({ old: oldRepo, new: newRepo, chunkRows: 100, leafRows: 2 });
+      const differing = { count: 4, keys: span(6, 9).map(id) };
+      expect(report).toMatchObject(side === 'old' ? { checked: 6, extra: differing, missing: { count: 0 } } : { checked: 6, missing: differing, extra: { count: 0 } });
+      expect(short.ranges.some((range) => range.after === id(11) && range.upTo === null)).toBe(true);
+    },
+  );
+
+  it('checksums the rest afresh when both came back with fewer rows than half the range', async () => {
+    const { oldRepo, newRepo } = pair(12);
+    newRepo.seed([{ ...item(9), qty: -9 }]);
+    stageBefore([oldRepo, newRepo], (range) => range.after === null && range.limit === 6, () => remove([oldRepo, newRepo], span(0, 7)));
+    const report = await check({ old: oldRepo, new: newRepo, chunkRows: 100, leafRows: 2 });
+    expect(report).toMatchObject({ checked: 4, different: { count: 1, keys: [id(9)] }, missing: { count: 0 }, extra: { count: 0 } });
+    expect(oldRepo.ranges).toContainEqual({ after: id(11), upTo: null });
+    expect(newRepo.ranges).toContainEqual({ after: id(11), upTo: null });
+  });
+
+  it.each<['old' | 'new']>([['old'], ['new']])(
+    'checksums the rest afresh, reading no row, when rows written to %s meanwhile leave its rest below zero',
+    async (side) => {
+      const grown = new ChecksumRepository(side).seed([0, 1].map((i) => item(i)));
+      const full = new ChecksumRepository(side === 'old' ? 'new' : 'old').seed(span(0, 9).map((i) => item(i)));
+      const [oldRepo, newRepo] = side === 'old' ? [grown, full] : [full, grown];
+      // After both whole checksums (2 and 10 rows), rows 2..9 are written to the smaller store: both now agree.
+      stageBefore([oldRepo, newRepo], (range) => range.after === null && range.limit === 5, async () => {
+        grown.seed(span(2, 9).map((i) => item(i)));
+      });
+      const report = await check({ old: oldRepo, new: newRepo, chunkRows: 100, leafRows: 2 });
+      expect(report).toMatchObject({ checked: 10, missing: { count: 0 }, extra: { count: 0 }, different: { count: 0 } });
+      expect(oldRepo.rowsRead + newRepo.rowsRead).toBe(0);
+    },
+  );
+
+  it.each<['old' | 'new']>([['old'], ['new']])('does not checksum again a rest the sums already give, where %s ends inside the first half', async (side) => {
+    const shorter = new ChecksumRepository(side).seed(span(0, 5).map((i) => item(i)));
+    const longer = new ChecksumRepository(side === 'old' ? 'new' : 'old').seed(span(0, 11).map((i) => item(i)));
+    const [oldRepo, newRepo] = side === 'old' ? [shorter, longer] : [longer, shorter];
+    const report = await check({ old: oldRepo, new: newRepo, chunkRows: 100, leafRows: 2 });
+    expect(report).toMatchObject({ checked: 12, [side === 'old' ? 'extra' : 'missing']: { count: 6, keys: span(6, 11).map(id) } });
+    // Past its last key the shorter store is only asked for first halves (which come back empty), never for a whole rest.
+    expect(shorter.ranges.slice(1).filter((range) => range.limit === undefined)).toEqual([]);
+  });
+});
+
+describe('verify by checksums, bounded', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('fails with ERR_TIMEOUT naming the store whose checksum does not settle', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const { oldRepo, newRepo } = pair(4);
+    newRepo.beforeChecksum = () => new Promise<void>(() => {});
+    const result = check({ old: oldRepo, new: newRepo, chunkRows: 10, timeoutMs: 1000 });
+    result.catch(() => {});
+    await vi.advanceTimersByTimeAsync(1000);
+    await expect(result).rejects.toMatchObject({ code: 'ERR_TIMEOUT' });
+    await expect(result).rejects.toThrow('verify: new.checksum did not settle within 1000 ms');
   });
 });

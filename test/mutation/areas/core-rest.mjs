@@ -38,6 +38,8 @@ export const tests = {
     'test/core/options.test.ts',
   ],
   'src/core/shadow-runner.ts': ['test/core/shadow-runner-mutation.test.ts', 'test/core/shadow.test.ts'],
+  'src/core/service.ts': ['test/core/service-mutation.test.ts'],
+  'src/core/shadow-flight.ts': ['test/core/shadow-flight-mutation.test.ts', 'test/core/shadow-runner-mutation.test.ts'],
 };
 
 /** @type {readonly { file: string; line: string; mutator: string; replacement: string; original?: string; reason: string }[]} */
@@ -298,6 +300,107 @@ export const equivalents = [
     replacement: 'true',
     reason: 'The record raises no other issue itself: a bad policy is reported by its value field, with its own message and path.',
   },
+  // src/core/shadow-runner.ts
+  {
+    file: 'src/core/shadow-runner.ts',
+    line: 'this.#realClock = clock === systemClock;',
+    mutator: 'ConditionalExpression',
+    replacement: 'false',
+    reason: 'Speed-only: when the glue runs on the real clock, the cohort is dated by a second read of that same clock a moment later instead of the take-off reading (the read the flag saves).',
+  },
+  {
+    file: 'src/core/shadow-runner.ts',
+    line: "const order = this.#order === 'random' ? (Math.random() < 0.5 ? 'old-first' : 'new-first') : this.#order;",
+    mutator: 'StringLiteral',
+    replacement: '""',
+    original: "'old-first'",
+    reason: 'run() takes every order other than parallel and new-first the old-first way: "" is run old-first as well.',
+  },
+  ...[
+    ['flight.done || cargo === undefined', 'ConditionalExpression', 'false'],
+    ['flight.done || cargo === undefined', 'LogicalOperator', 'flight.done && cargo === undefined'],
+    ['cargo === undefined', 'ConditionalExpression', 'false'],
+  ].map(([original, mutator, replacement]) => ({
+    file: 'src/core/shadow-runner.ts',
+    line: 'if (flight.done || cargo === undefined || cargo.old === undefined || cargo.new === undefined) return;',
+    mutator,
+    replacement,
+    original,
+    reason: 'A check made twice: both callers (#oldSettled, #newSettled) return before calling #settleIfReady when the cargo is gone, and a flight is done exactly when its cargo is gone (#land sets both).',
+  })),
+  {
+    file: 'src/core/shadow-runner.ts',
+    line: 'this.#finish(flight, comparison, false);',
+    mutator: 'BooleanLiteral',
+    replacement: 'true',
+    reason: 'The comparison here is equal: ShadowJudge.judge counts a match and returns before it reads `flaky`, which only names the kind of a mismatch.',
+  },
+  ...[
+    ['flight.done || cargo?.old === undefined', 'LogicalOperator', 'flight.done && cargo?.old === undefined'],
+    ['cargo?.old === undefined', 'ConditionalExpression', 'false'],
+    ['cargo?.old', 'OptionalChaining', 'cargo.old'],
+    ['cargo.pending === undefined', 'ConditionalExpression', 'false'],
+  ].map(([original, mutator, replacement]) => ({
+    file: 'src/core/shadow-runner.ts',
+    line: 'if (flight.done || cargo?.old === undefined || cargo.pending === undefined) return;',
+    mutator,
+    replacement,
+    original,
+    reason: 'A check made twice: a re-run starts only once old answered and `pending` is set, both kept until the flight lands; a landed flight is done and has no cargo, and `flight.done` alone already returns for it.',
+  })),
+  {
+    file: 'src/core/shadow-runner.ts',
+    line: 'if (flight.done) return;',
+    mutator: 'ConditionalExpression',
+    replacement: 'false',
+    reason: 'A check made twice: both callers of #finish check `flight.done` first; and for a landed flight judge() returns at once (no cargo) and #land does nothing.',
+  },
+  {
+    file: 'src/core/shadow-runner.ts',
+    line: 'if (!flight.done) this.#judge.timedOut(flight, this.#timeoutMs);',
+    mutator: 'ConditionalExpression',
+    replacement: 'true',
+    reason: 'A check made twice: a landed flight has left its cohort, so its timer never reaches it, and timedOut() returns at once for a flight without cargo.',
+  },
+  {
+    file: 'src/core/shadow-runner.ts',
+    line: "this.#log.log('error', 'shadow-internal', { err, migration: this.#name }, 'shadow comparison failed; the caller was not affected');",
+    mutator: 'StringLiteral',
+    replacement: '""',
+    original: "'shadow-internal'",
+    reason: 'The name of a LogLimiter bucket used by this one line only: "" is as unique among the shadow runner\'s kinds, so the lines are limited the same.',
+  },
+  ...[
+    ['if (flight.done) return false;', 'false', 'true'],
+    ['return true;', 'true', 'false'],
+  ].map(([line, original, replacement]) => ({
+    file: 'src/core/shadow-runner.ts',
+    line,
+    mutator: 'BooleanLiteral',
+    replacement,
+    original,
+    reason: "#land's answer is read by none of its callers.",
+  })),
+  ...[
+    ['ConditionalExpression', 'true'],
+    ['EqualityOperator', 'this.#drainWaiters.length >= 0'],
+  ].map(([mutator, replacement]) => ({
+    file: 'src/core/shadow-runner.ts',
+    line: 'if (this.#inFlight === 0 && this.#drainWaiters.length > 0) {',
+    mutator,
+    replacement,
+    original: 'this.#drainWaiters.length > 0',
+    reason: 'Speed-only: with no drain waiting the timers are not held (only drain() holds them, adding a waiter), so release() does nothing and there is no one to resolve.',
+  })),
+  // src/core/service.ts
+  {
+    file: 'src/core/service.ts',
+    line: "process = typeof service === 'object' && service !== null ? service.process : undefined;",
+    mutator: 'ConditionalExpression',
+    replacement: 'true',
+    original: 'service !== null',
+    reason: 'Reading `process` of null throws into the catch just below, which leaves `process` undefined as the guard does.',
+  },
 ];
 
 /** @type {readonly { file: string; line: string; mutator: string; replacement: string; original?: string; kind: 'flaw' | 'not pinned'; reason: string }[]} */
@@ -342,4 +445,10 @@ export const times = [
   { file: 'src/core/input-check.ts', minutes: 12.8, mutants: 152, measured: '2026-11-26' },
   { file: 'src/rollout/step-evidence.ts', minutes: 36.4, mutants: 208, measured: '2026-11-26' },
   { file: 'src/core/glue-service.ts', minutes: 15.4, mutants: 88, measured: '2026-11-26' },
+  // an incremental run that re-tested 100 of the 167 mutants
+  { file: 'src/core/shadow-runner.ts', minutes: 6.7, mutants: 167, measured: '2026-11-26' },
+  { file: 'src/core/service.ts', minutes: 0.6, mutants: 23, measured: '2026-11-26' },
+  { file: 'src/core/shadow-flight.ts', minutes: 0.7, mutants: 5, measured: '2026-11-26' },
+  { file: 'src/core/key-reader.ts', minutes: 3.5, mutants: 62, measured: '2026-11-26' },
+  { file: 'src/core/rollback-hold.ts', minutes: 2.0, mutants: 41, measured: '2026-11-26' },
 ];
