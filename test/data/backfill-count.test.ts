@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { backfill } from '../../src/data/backfill.js';
 import type { Repository } from '../../src/data/repository.js';
 import { InMemoryTombstoneStore } from '../../src/data/tombstone-store.js';
@@ -118,5 +118,27 @@ describe('backfill into a store with bulkInsertCount', () => {
     fail = false;
     expect(await backfill({ from, to: flaky, keyOf: itemKey, batchSize: 5, checkpoint, logger: silentLogger })).toMatchObject({ copied: 20, lastKey: item(19).id });
     expect(store.snapshot()).toEqual(from.snapshot());
+  });
+
+  it('counts a batch whose every row is already there as skipped (an answer of 0 is a count)', async () => {
+    const from = source(6);
+    const { store, to } = countingTarget();
+    for (let i = 0; i < 6; i++) await store.save({ ...item(i), name: 'there' });
+    expect(await backfill({ from, to, keyOf: itemKey, batchSize: 3, logger: silentLogger })).toMatchObject({ copied: 0, skipped: 6, batches: 2 });
+    expect(store.snapshot().every((row) => row.name === 'there')).toBe(true);
+  });
+
+  it('bounds it by timeoutMs, naming to.bulkInsertCount', async () => {
+    vi.useFakeTimers();
+    try {
+      const from = source(3);
+      const { to } = countingTarget();
+      const silent = withMethods(to, { bulkInsertCount: () => new Promise<never>(() => {}) });
+      const run = backfill({ from, to: silent, keyOf: itemKey, timeoutMs: 100, logger: silentLogger }).catch((err: unknown) => err);
+      await vi.advanceTimersByTimeAsync(100);
+      expect(await run).toMatchObject({ code: 'ERR_TIMEOUT', message: expect.stringContaining('to.bulkInsertCount') as unknown });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

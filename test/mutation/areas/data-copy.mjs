@@ -43,6 +43,24 @@ export const tests = {
 
 /** @type {readonly { file: string; line: string; mutator: string; replacement: string; original?: string; reason: string }[]} */
 export const equivalents = [
+  // src/data/backfill-copy.ts
+  ...[
+    ['if (countsOnly(plan) && batch.length > 0) {', 'ConditionalExpression', 'true'],
+    ['if (countsOnly(plan) && batch.length > 0) {', 'EqualityOperator', 'batch.length >= 0'],
+  ].map(([line, mutator, replacement]) => ({
+    file: 'src/data/backfill-copy.ts',
+    line,
+    mutator,
+    replacement,
+    reason: 'Backfill never writes an empty batch (an empty page is the end), so only the countsOnly operand decides.',
+  })),
+  {
+    file: 'src/data/backfill-copy.ts',
+    line: "if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0 || count > batch.length) {",
+    mutator: 'ConditionalExpression',
+    replacement: 'false',
+    reason: "Only the `typeof count !== 'number'` operand: Number.isSafeInteger does not convert, it is false for every value that is not a number.",
+  },
   // src/data/backfill-range.ts
   ...[
     ['if (copy.insertedKeys !== undefined && copy.insertedKeys.length > 0) {', 'ConditionalExpression', 'true'],
