@@ -99,6 +99,13 @@ export interface SqlRepository<E, K> extends Repository<E, K> {
   splitKeys(parts: number): Promise<readonly K[]>;
 }
 
+/**
+ * Rows per prepared `VALUES` insert. Measured on PostgreSQL 15 (five columns,
+ * prepared): about a third more rows a second than the `unnest` form, which
+ * still takes the rows left over (any count, one statement text).
+ */
+const preparedRows = 1000;
+
 const schema = z.strictObject({
   query: sqlOption.client(),
   table: sqlOption.table(),
@@ -140,7 +147,8 @@ export function sqlRepository<E = SqlRow, K = unknown>(options: SqlRepositoryOpt
     throw new InvalidOptionError('prepare', 'needs a node-postgres Pool or Client as `query`: named prepared statements are its feature');
   }
   // Statements whose text is the same for every call: prepared on node-postgres.
-  const run = (parsed.prepare ?? isNodePostgres(parsed.query)) ? preparedQuery(parsed.query as SqlClient) : query;
+  const prepared = parsed.prepare ?? isNodePostgres(parsed.query);
+  const run = prepared ? preparedQuery(parsed.query as SqlClient) : query;
   if (columns !== undefined && !columns.includes(keyName)) throw new InvalidOptionError('columns', `must include the key column ${JSON.stringify(keyName)}`);
   const table = quoteTable(tableName);
   const collate = collation === undefined ? '' : ` COLLATE ${quoteIdentifier(collation, 'collation')}`;
@@ -169,7 +177,12 @@ export function sqlRepository<E = SqlRow, K = unknown>(options: SqlRepositoryOpt
   };
   const toRowOf = (entity: E): SqlRow => (toRow === undefined ? (entity as unknown as SqlRow) : toRow(entity));
   const read = (s: SqlStatements, rows: readonly SqlRow[]): E[] => rows.map((row) => (fromRow === undefined ? s.readRow(row) : fromRow(s.readRow(row))) as E);
-  /** Inserts the entities if absent, in statements of at most `maxParameters` values; `each` gets what each statement returned. */
+  /**
+   * Inserts the entities if absent, in statements of at most `maxParameters`
+   * values; `each` gets what each statement returned. Prepared, the rows go
+   * in `VALUES` lists of `preparedRows` rows (one statement text, prepared
+   * once), the rest through the `unnest` form (one text for any count).
+   */
   const insertChunks = async (entities: readonly E[], counted: boolean, each: (s: SqlStatements, rows: readonly SqlRow[]) => void): Promise<void> => {
     if (entities.length === 0) return;
     const rows = entities.map(toRowOf);
@@ -177,7 +190,13 @@ export function sqlRepository<E = SqlRow, K = unknown>(options: SqlRepositoryOpt
     const s = await statements();
     const names = columnsOf(rows);
     const perStatement = Math.max(1, Math.floor(maxParameters / names.length));
-    for (let start = 0; start < rows.length; start += perStatement) {
+    const listed = prepared ? Math.min(preparedRows, perStatement) : 0;
+    let start = 0;
+    for (; listed > 0 && rows.length - start >= listed; start += listed) {
+      const { sql, params } = s.insert(names, rows.slice(start, start + listed), counted, true);
+      each(s, rowsOf(await run(sql, params)));
+    }
+    for (; start < rows.length; start += perStatement) {
       const { sql, params, fixed } = s.insert(names, rows.slice(start, start + perStatement), counted);
       each(s, rowsOf(await (fixed ? run : query)(sql, params)));
     }

@@ -152,6 +152,34 @@ if (!hasServer && underCi) {
     });
   });
 
+  it('prepared, a bulk insert goes in VALUES lists of 1,000 rows and the rest through unnest, each value exact', async () => {
+    await withClient(async (client, table) => {
+      const repo = sqlRepository<{ id: string; at: string; amount: string }, string>({ query: client, table, key: 'id' });
+      const rows = Array.from({ length: 2_345 }, (_, i) => ({
+        id: String(i + 1),
+        at: `2024-01-01 00:00:00.${String(i).padStart(5, '0')}1+00`,
+        amount: `${i}.${String(i).padStart(10, '0')}`,
+      }));
+      await repo.save({ ...(rows[1_500] as (typeof rows)[number]), amount: '-1' });
+      const inserted = await repo.bulkInsert(rows.slice(0, 2_100));
+      expect(inserted).toHaveLength(2_099);
+      expect(inserted).not.toContain('1501');
+      expect(await repo.bulkInsertCount(rows)).toBe(245);
+      const all = await repo.getBatch(null, 5_000);
+      expect(all).toEqual(rows.map((row) => (row.id === '1501' ? { ...row, amount: '-1' } : row)).sort((a, b) => Number(a.id) - Number(b.id)));
+      const statements = await prepared(client);
+      const lists = statements.filter((sql) => sql.includes(`INSERT INTO "${table}"`) && sql.includes(' VALUES (') && sql.includes('DO NOTHING'));
+      // One VALUES text of 1,000 rows for the keys, one for the count; never a cast per value.
+      expect(lists).toHaveLength(2);
+      for (const sql of lists) {
+        expect(sql).toContain('$3000)');
+        expect(sql).not.toContain('$3001');
+        expect(sql.slice(sql.indexOf(' VALUES ('), sql.indexOf(' ON CONFLICT'))).not.toContain('::');
+      }
+      expect(statements.filter((sql) => sql.includes(`INSERT INTO "${table}"`) && sql.includes('unnest('))).toHaveLength(2);
+    });
+  });
+
   it('`prepare: false` leaves every statement unnamed', async () => {
     await withClient(async (client, table) => {
       const repo = sqlRepository<{ id: string; at: string; amount: string }, string>({ query: client, table, key: 'id', prepare: false });

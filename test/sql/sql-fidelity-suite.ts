@@ -101,6 +101,18 @@ export function describeSqlFidelity(name: string, connect: () => Promise<SqlConn
       expect(await checksum(query, target)).toEqual(expected);
     });
 
+    it('backfills every common type exactly in statements of two rows (prepared on node-postgres: a VALUES list of untyped text parameters)', async () => {
+      const source = await sourceTable();
+      const target = await emptyCopy();
+      const from = sqlRepository<Row, string>({ query: client(), table: source, key: 'id', serverCopy: false });
+      // 22 columns: 44 parameters make statements of two rows, the size a prepared VALUES list is made for here.
+      const to = sqlRepository<Row, string>({ query: client(), table: target, key: 'id', maxParameters: 44 });
+      const result = await backfill({ from, to, keyOf, batchSize: 2, compareKeys: await from.keyOrder(), logger: silentLogger });
+      expect(result).toMatchObject({ copied: rows.length, skipped: 0 });
+      expect(await checksum(query, target)).toEqual(await checksum(query, source));
+      expect(await to.bulkInsert(await from.getBatch(null, 3))).toEqual([]);
+    });
+
     it('copies a row with save (overwrite) exactly too', async () => {
       const source = await sourceTable();
       const target = await emptyCopy();
