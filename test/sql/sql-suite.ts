@@ -65,6 +65,18 @@ export function describeSqlAdapters(name: string, connect: () => Promise<SqlConn
     };
   });
 
+  /** `query`, recording the text of each statement it runs. */
+  const recording = (run: SqlQuery): { readonly statements: string[]; readonly counting: SqlQuery } => {
+    const statements: string[] = [];
+    return {
+      statements,
+      counting: (sql, params) => {
+        statements.push(sql);
+        return run(sql, params);
+      },
+    };
+  };
+
   describe(`SQL adapters on ${name}`, () => {
     it('quotes a table name holding quotes and SQL, and passes odd values as parameters', async () => {
       const table = `we"ird'; DROP TABLE x; -- ${freshName('t')}`;
@@ -80,11 +92,7 @@ export function describeSqlAdapters(name: string, connect: () => Promise<SqlConn
     it('splits a bulkInsert that would exceed the parameter limit into several statements', async () => {
       const table = freshName('chunks');
       await createItems(query, table);
-      const statements: string[] = [];
-      const counting: SqlQuery = (sql, params) => {
-        statements.push(sql);
-        return query(sql, params);
-      };
+      const { statements, counting } = recording(query);
       const repo = sqlRepository<Item, string>({ query: counting, table, key: 'id', maxParameters: 30 });
       const rows = Array.from({ length: 25 }, (_, i) => item(i));
       expect(await repo.bulkInsert(rows)).toHaveLength(25);
@@ -96,11 +104,7 @@ export function describeSqlAdapters(name: string, connect: () => Promise<SqlConn
     it('bulkInsertCount inserts what is absent and counts it, in as many statements as bulkInsert, with or without unnest', async () => {
       const table = freshName('counted');
       await createItems(query, table);
-      const statements: string[] = [];
-      const counting: SqlQuery = (sql, params) => {
-        statements.push(sql);
-        return query(sql, params);
-      };
+      const { statements, counting } = recording(query);
       const repo = sqlRepository<Item, string>({ query: counting, table, key: 'id', maxParameters: 30 });
       const rows = Array.from({ length: 25 }, (_, i) => item(i));
       await repo.save({ ...item(3), name: 'kept' });
