@@ -180,7 +180,10 @@ function render(files) {
   out.push('or tests changed since the last run are tested again. `npm run test:mutation --');
   out.push('--force` runs every mutant. One file at a time, against only the tests that pin');
   out.push('it (listed in `test/mutation/tests-by-file.mjs` and, per area of the code, in');
-  out.push('`test/mutation/areas/`), takes minutes:');
+  out.push('`test/mutation/areas/`), takes minutes. One caution: a mutant in code that runs');
+  out.push('when a module loads (a message built at the top level) is covered by no test');
+  out.push('in particular, and an incremental run keeps its old result even after a new');
+  out.push('test kills it; add `--force` after writing such a test:');
   out.push('');
   out.push('```sh');
   out.push(perFileCommand('src/core/routing.ts'));
