@@ -1,7 +1,11 @@
 /** Thrown inside `copyPlain` when a value is not plain data or too big for it; never escapes this module. */
 const notPlain = new Error('not plain data');
 const maxDepth = 64;
-/** Nodes copied in JavaScript before handing over to `structuredClone`, which keeps shared references shared. */
+/**
+ * Nodes copied in JavaScript before handing over to `structuredClone`. Below
+ * it, an object shared by two places is copied once per place (the copy is a
+ * tree); `structuredClone` keeps such an object shared.
+ */
 const maxNodes = 10_000;
 
 interface Count {
@@ -37,9 +41,11 @@ function copyPlain(value: unknown, depth: number, count: Count): unknown {
  * sees. Plain data (objects, arrays, primitives: what most inputs are) is
  * copied in JavaScript, several times faster than `structuredClone`;
  * anything else (dates, maps, class instances, cycles, deep nesting, more
- * than 10,000 nodes, shared references) goes to `structuredClone`, which
- * throws a DataCloneError for what it cannot copy. A getter that throws or a
- * revoked Proxy throws its own error.
+ * than 10,000 nodes) goes to `structuredClone`, which throws a
+ * DataCloneError for what it cannot copy. Plain data that refers to one
+ * object from two places comes back with two equal copies of it (new sees
+ * the same values, not the same identity); a cycle is not plain data. A
+ * getter that throws or a revoked Proxy throws its own error.
  */
 export function cloneInput<T>(value: T): T {
   try {
