@@ -25,9 +25,11 @@ export interface Keyed<E, K> {
 /**
  * Writes one batch into `to`: tombstoned rows are dropped; the rest go
  * through `bulkInsert` (insert-if-absent) when `to` has it and rows are not
- * always replaced (`bulkInsertCount` when no key is needed afterwards), else `get` + `save` per row as `decide` says; then the
+ * always replaced, else `get` + `save` per row as `decide` says; then the
  * races with live writes are closed (settleRaces). Counts only rows it
- * wrote and left in place as copied.
+ * wrote and left in place as copied. With no tombstone store and nothing
+ * replaced there is nothing to close: one `bulkInsertCount`, when `to` has
+ * it, does the whole batch.
  */
 export async function copyBatch<E, K>(plan: CopyPlan<E, K>, batch: readonly Keyed<E, K>[]): Promise<{ copied: number; skipped: number }> {
   const { to, decide, call } = plan;

@@ -110,7 +110,7 @@ export class ShadowReads<E, K> {
     const error = outcome.status === 'error' ? outcome.error : timeoutError(`shadow read of ${side} in "${this.#init.name}"`, this.#init.timeoutMs);
     if (outcome.status === 'timeout') this.counts.timeouts += 1;
     this.counts.errors += 1;
-    this.#init.log.log('warn', 'shadow-error', { migration: this.#init.name, key, err: loggableError(error) }, 'shadow read from new failed');
+    this.#init.log.log('warn', 'shadow-error', { migration: this.#init.name, key, err: loggableError(error) }, `shadow read from ${side} failed`);
     this.#init.emitter.emit('shadowError', { migration: this.#init.name, key, error });
   }
 }

@@ -73,8 +73,14 @@ function scalarText(value: unknown): string {
   return String(value);
 }
 
-/** A PostgreSQL array literal: every element quoted (backslash and double quote escaped), NULL for null. */
-function arrayLiteral(items: readonly unknown[]): string {
+/**
+ * A PostgreSQL array literal: every element quoted (backslash and double
+ * quote escaped), NULL for null; the text node-postgres writes for the same
+ * JS array. Built with one join: node-postgres concatenates element by
+ * element, which took about three times longer per value on arrays of
+ * 16,000 JSON texts.
+ */
+export function arrayLiteral(items: readonly unknown[]): string {
   const parts = items.map((item) => {
     if (item === null || item === undefined) return 'NULL';
     if (Array.isArray(item)) return arrayLiteral(item);

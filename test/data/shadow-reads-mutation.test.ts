@@ -211,6 +211,20 @@ describe('a shadow read that fails', () => {
     expect(mismatches).toEqual([]);
   });
 
+  it.each(['old', 'new'] as const)('in the re-read of %s: the warning names the store that failed', async (side) => {
+    const { dual, oldRepo, newRepo, logger } = setup();
+    oldRepo.seed([item(1)]);
+    newRepo.seed([{ ...item(1), qty: 5 }]);
+    const repo = side === 'old' ? oldRepo : newRepo;
+    onGet(repo, (n) => {
+      if (n === 2) repo.failNext('get', 1, () => new Error('down'));
+    });
+    await dual.get(item(1).id);
+    await dual.drain();
+    const warnings = logger.lines.filter((line) => line.level === 'warn');
+    expect(warnings.map((line) => line.message)).toEqual([`shadow read from ${side} failed`]);
+  });
+
   it.each(['old', 'new'] as const)('in the re-read of %s, by not answering: counted as a timeout', async (side) => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const { dual, oldRepo, newRepo, mismatches, errors } = setup();
