@@ -67,7 +67,9 @@ export function ignoreRejection(value: unknown): void {
 /** Describes a received value for an error message, briefly. */
 export function describeValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  // 10n, not 10: an option that wants a number must say it got a bigint.
+  if (typeof value === 'bigint') return `${value}n`;
   if (value === null) return 'null';
   if (value === undefined) return 'undefined';
   if (typeof value === 'function') return 'a function';

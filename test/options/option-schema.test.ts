@@ -292,6 +292,8 @@ describe('option builders', () => {
       expect(rejection(option.positiveInteger(), bad)).toMatch(/^must be an integer of at least 1, got /);
     }
     expect(rejection(option.positiveInteger(), 0)).toBe('must be an integer of at least 1, got 0');
+    // A bigint is shown with its n, or "got 5" would read as a valid value.
+    expect(rejection(option.positiveInteger(), 5n)).toBe('must be an integer of at least 1, got 5n');
   });
 
   it('nonNegativeInteger: a safe integer of at least 0', () => {
@@ -381,7 +383,7 @@ describe('option builders', () => {
     expect(rejection(option.withMethods('toFixed'), 42)).toBe('must be an object with toFixed(), got 42');
     expect(rejection(option.withMethods('trim', 'slice'), 'text')).toBe('must be an object with trim(), slice(), got "text"');
     expect(rejection(option.withMethods('toString'), true)).toBe('must be an object with toString(), got true');
-    expect(rejection(option.withMethods('toString'), 10n)).toBe('must be an object with toString(), got 10');
+    expect(rejection(option.withMethods('toString'), 10n)).toBe('must be an object with toString(), got 10n');
     expect(rejection(option.withMethods('toString'), Symbol('s'))).toBe('must be an object with toString(), got a symbol');
     expect(one(option.withMethods('toString'), Object(42))).toEqual(Object(42)); // a boxed number is an object
   });
