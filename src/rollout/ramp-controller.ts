@@ -224,6 +224,8 @@ export class RampController {
       return this.#at.blocked(null);
     }
     const from = this.#at.step;
+    // The gates below (guard, approval) judge what is served now; a rollback seen while they are read makes them stale.
+    const rollbacksBefore = this.#at.rollbacksSeen;
     const current = from >= 0 ? this.plan[from] : undefined;
     if (current !== undefined && now < this.#at.since + current.holdMs) return this.#at.blocked(null);
     if (from === this.plan.length - 1) {
@@ -254,7 +256,8 @@ export class RampController {
     if (this.#at.changed(latest)) this.#at.follow(latest);
     if (this.#at.rolledBack || this.#closed) return this.status();
     if (this.#at.step !== from) return this.status(); // someone else moved the ramp; the next tick decides from there
-    const rollbacksBefore = this.#at.rollbacksSeen;
+    // Rolled back and resumed while we waited: the guard and the approval were of the build rolled back; the next tick judges afresh.
+    if (this.#at.rollbacksSeen !== rollbacksBefore || this.#resuming !== undefined) return this.status();
     const outcome = await this.#save(next.percentage === 100 ? phases.full() : phases.canary(next.percentage), 'step');
     this.#at.sync();
     if (this.#at.rollbacksSeen !== rollbacksBefore && !isRolledBack(this.#at.current())) {
