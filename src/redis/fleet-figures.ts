@@ -48,8 +48,10 @@ export class ArmCounter {
 
   addPublished(arm: PublishedArm | undefined): void {
     if (arm === undefined) return;
-    this.calls += finite(arm.calls);
-    this.errors += finite(arm.errors);
+    const calls = finite(arm.calls);
+    this.calls += calls;
+    // An instance cannot fail more calls than it made: more errors published would push the fleet's rate past 1.
+    this.errors += Math.min(finite(arm.errors), calls);
     if (typeof arm.latency === 'object' && arm.latency !== null) this.latency.addSerialized(arm.latency);
   }
 
@@ -110,10 +112,13 @@ export function parsePublished(raw: unknown): Published | undefined {
 /** Sums the shadow figures of every instance; rates are recomputed from the sums. */
 function sumShadow(all: readonly ShadowStats[]): ShadowStats {
   const sum = (get: (s: ShadowStats) => unknown) => all.reduce((total, s) => total + finite(safeGet(s, get)), 0);
+  // Each instance's mismatches at most its comparisons, so the fleet's mismatch rate stays within [0, 1].
+  const capped = (get: (s: ShadowStats) => unknown, cap: (s: ShadowStats) => unknown) =>
+    all.reduce((total, s) => total + Math.min(finite(safeGet(s, get)), finite(safeGet(s, cap))), 0);
   const compared = sum((s) => s.compared);
-  const mismatched = sum((s) => s.mismatched);
+  const mismatched = capped((s) => s.mismatched, (s) => s.compared);
   const windowCompared = sum((s) => s.window.compared);
-  const windowMismatched = sum((s) => s.window.mismatched);
+  const windowMismatched = capped((s) => s.window.mismatched, (s) => s.window.compared);
   const fingerprints = new Map<string, FingerprintCount>();
   for (const s of all) {
     const list = safeGet(s, (x) => x.fingerprints);
