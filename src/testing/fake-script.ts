@@ -10,6 +10,9 @@ import { normalFrom } from './random.js';
 /**
  * How long a fake call takes, in ms: a fixed number, a seeded distribution
  * (samples below 0 count as 0), or a function of the input and call index.
+ * A distribution whose largest draw would overflow to Infinity is refused
+ * (exponential `mean` above about 4.9e306, normal `mean + 9 * sd` not finite),
+ * so every draw is a finite number of ms >= 0.
  */
 export type LatencyScript<I> =
   | number
@@ -62,6 +65,13 @@ const isSelector = (value: unknown): boolean =>
 const selector = () => field<CallSelector<never>>(isSelector, 'a list of call indices (integers >= 0) or a function');
 const rate = () => field<number>(isRate, 'a number from 0 to 1');
 
+// A uniform draw u is below 1, so 1 - u >= 2^-53: -ln(1 - u) <= 53 ln 2 < 37 and a Box-Muller
+// factor sqrt(-2 ln(1 - u)) cos(...) lies within ±sqrt(106 ln 2) < 9. Parameters whose extreme draw
+// overflows to Infinity are refused; no draw of an accepted one can then leave the finite numbers.
+const expFactor = 37;
+const normalFactor = 9;
+const maxExpMean = Number.MAX_VALUE / expFactor;
+
 /** Why `latency` is not a LatencyScript ("must ..., got ..."), or undefined when it is one. */
 function latencyProblem(latency: unknown): string | undefined {
   if (latency === undefined || typeof latency === 'function') return undefined;
@@ -74,9 +84,13 @@ function latencyProblem(latency: unknown): string | undefined {
         ? undefined
         : `uniform needs 0 <= min <= max, got min ${describeValue(l.min)}, max ${describeValue(l.max)}`;
     case 'normal':
-      return isMs(l.mean) && isMs(l.sd) ? undefined : `normal needs mean >= 0 and sd >= 0, got mean ${describeValue(l.mean)}, sd ${describeValue(l.sd)}`;
+      return isMs(l.mean) && isMs(l.sd) && Number.isFinite(l.mean + l.sd * normalFactor)
+        ? undefined
+        : `normal needs mean >= 0 and sd >= 0 with mean + ${normalFactor} * sd finite (larger draws overflow to Infinity), got mean ${describeValue(l.mean)}, sd ${describeValue(l.sd)}`;
     case 'exponential':
-      return isMs(l.mean) ? undefined : `exponential needs mean >= 0, got ${describeValue(l.mean)}`;
+      return isMs(l.mean) && l.mean <= maxExpMean
+        ? undefined
+        : `exponential needs 0 <= mean <= ${maxExpMean.toPrecision(4)} (larger draws overflow to Infinity), got ${describeValue(l.mean)}`;
     default:
       return `kind must be 'normal', 'uniform' or 'exponential', got ${describeValue(l.kind)}`;
   }
@@ -153,10 +167,16 @@ export function latencyOf<I>(latency: LatencyScript<I> | undefined, input: I, in
   }
   switch (latency.kind) {
     case 'uniform':
-      return latency.min + (latency.max - latency.min) * u;
+      return finiteMs(latency.min + (latency.max - latency.min) * u);
     case 'normal':
-      return Math.max(0, normalFrom(u, v, latency.mean, latency.sd));
+      return finiteMs(normalFrom(u, v, latency.mean, latency.sd));
     case 'exponential':
-      return -latency.mean * Math.log(1 - u);
+      return finiteMs(-latency.mean * Math.log(1 - u));
   }
+}
+
+/** A draw as ms a clock can wait: below 0 (or -0) counts as 0; past the largest finite number (never, for checked parameters) as that number. */
+function finiteMs(draw: number): number {
+  if (Number.isNaN(draw)) return 0;
+  return Math.min(Math.max(0, draw), Number.MAX_VALUE);
 }

@@ -29,7 +29,11 @@ export interface FakeServiceOptions<I, O> extends FakeScript<I, O> {
   readonly clock?: SleepingClock;
 }
 
-/** How a fake call went: `pending` while it waits out its latency, `hang` when it will never settle. */
+/**
+ * How a fake call went: `pending` while it waits out its latency, `hang` when
+ * it will never settle. Every call that settles leaves `pending`: `error` also
+ * when the clock's `sleep` threw or rejected.
+ */
 export type FakeCallStatus = 'pending' | 'ok' | 'error' | 'hang';
 
 /** One recorded call of a fake service. Updated in place when the call settles. */
@@ -123,8 +127,9 @@ export function fakeService<I, O>(options: FakeServiceOptions<I, O>): FakeServic
 
   async function run(call: MutableCall<I, O>, current: FakeScript<I, O>, fails: boolean): Promise<O> {
     const latency = call.latencyMs ?? 0;
-    if (latency > 0) await clock.sleep(latency);
+    // The wait is inside the try: a clock whose sleep throws or rejects fails the call and settles its record, never leaving it pending.
     try {
+      if (latency > 0) await clock.sleep(latency);
       if (fails) throw makeError(current.error, call.input, call.index, name);
       const value = await outputOf(current, call.input, call.index);
       settle(call, { ok: true, value });

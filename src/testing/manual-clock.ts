@@ -14,6 +14,8 @@ export interface ManualClockOptions {
    * next, and so on. No real time passes, and concurrent sleeps end in
    * deadline order, each seeing exactly its own deadline as `now()`.
    * When false, a sleep only ends when `advance` or `set` reaches it.
+   * Then a sleep whose deadline is already reached (`sleep(0)`) resolves
+   * at once; with `autoAdvance` it ends on the next turn, like any other.
    * @default true
    */
   readonly autoAdvance?: boolean;
@@ -93,14 +95,23 @@ export class ManualClock implements Clock {
   /**
    * Resolves once the clock has reached `now() + ms`: by itself with
    * `autoAdvance` (the default), otherwise when `advance` or `set` gets there.
+   * Without `autoAdvance`, a deadline already reached (`ms` 0, or so small
+   * that `now() + ms` rounds to `now()`) resolves at once: nothing else would
+   * wake it. It is never queued, so it ends after every sleep woken before
+   * this call and before any woken later, the order `advance` keeps. With
+   * `autoAdvance` it waits for the next turn, so a loop of `sleep(0)` still
+   * lets I/O run. Fractional `ms` are kept as they are.
    * @throws InvalidOptionError when `ms` is negative or not finite.
    */
   sleep(ms: number): Promise<void> {
     if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) {
       throw new InvalidOptionError('ms', `must be a finite number of milliseconds >= 0, got ${describeValue(ms)}`);
     }
+    const at = this.#now + ms;
+    // Without autoAdvance, every queued sleeper is due strictly later than now(): advance and set wake the due ones at once, and so does this.
+    if (at <= this.#now && !this.#autoAdvance) return Promise.resolve();
     return new Promise<void>((wake) => {
-      const sleeper: Sleeper = { at: this.#now + ms, seq: this.#seq++, wake };
+      const sleeper: Sleeper = { at, seq: this.#seq++, wake };
       let index = this.#sleepers.length;
       while (index > 0 && this.#sleepers[index - 1]!.at > sleeper.at) index -= 1;
       this.#sleepers.splice(index, 0, sleeper);
