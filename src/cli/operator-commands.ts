@@ -5,7 +5,7 @@ import type { CliIo, Command } from './cli-args.js';
 import { UsageError, parse, storeOptions, storeUrl } from './cli-args.js';
 import type { Operator, OperatorTarget } from './operator-types.js';
 import { openOperator } from './operator.js';
-import { statusLines } from './status-text.js';
+import { printable, printableJson, statusLines } from './status-text.js';
 
 // The commands that read or steer one migration through its store.
 
@@ -64,7 +64,7 @@ export const status: Command = async (args, io) => {
   if (file !== undefined) checkConfigFile(file, io);
   const url = file === undefined ? storeUrl(values.store, io) : `file:${file}`;
   const result = await withOperator(url, io, values.by, (operator) => operator.status());
-  io.out(values.json === true ? JSON.stringify(result, null, 2) : statusLines(result).join('\n'));
+  io.out(values.json === true ? printableJson(JSON.stringify(result, null, 2)) : statusLines(result).join('\n'));
   return 0;
 };
 
@@ -120,7 +120,7 @@ export const approve: Command = async (args, io) => {
     return operator.status();
   });
   const approval = after.ramp.approvals.at(-1);
-  io.out(values.json === true ? JSON.stringify(approval) : `approved ${approval?.percentage} % (by ${approval?.by})`);
+  io.out(values.json === true ? printableJson(JSON.stringify(approval)) : printable(`approved ${approval?.percentage} % (by ${approval?.by})`));
   return 0;
 };
 

@@ -4,6 +4,27 @@ import type { OperatorArmFigures, OperatorStatus } from './operator-types.js';
 
 const percent = (rate: number) => `${(rate * 100).toFixed(2)} %`;
 
+/**
+ * One line of `text` safe to print on a terminal: every C0 or C1 control
+ * character ("\n", ESC, BEL, "\r", "\t", DEL, CSI, ...) becomes a visible
+ * `\u001b`, so text from the store (a rollback reason, a name) cannot clear
+ * the screen, set the title, write the clipboard, overwrite a line or add one.
+ */
+export function printable(line: string): string {
+  // eslint-disable-next-line no-control-regex
+  return line.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * JSON text safe to print: `printable` line by line. JSON.stringify escapes
+ * the C0 characters inside strings but not DEL and C1; outside strings it
+ * writes only its own newlines. The escapes it adds read back as the same
+ * characters.
+ */
+export function printableJson(json: string): string {
+  return json.split('\n').map(printable).join('\n');
+}
+
 /** A time as UTC text; epoch-like values only (a controller on a test clock shows raw ms). */
 export function timeText(ms: number | undefined, now = Date.now()): string {
   if (ms === undefined || !Number.isFinite(ms)) return '-';
@@ -37,7 +58,7 @@ function arm(name: string, figures: OperatorArmFigures): string {
   return `  ${name.padEnd(4)} ${String(figures.calls).padStart(8)} calls  errors ${percent(figures.errorRate).padStart(8)}  p95 ${figures.p95.toFixed(1)} ms`;
 }
 
-/** The lines `status` prints (and `watch` refreshes). */
+/** The lines `status` prints (and `watch` refreshes), control characters made visible (`printable`). */
 export function statusLines(status: OperatorStatus, now = Date.now()): string[] {
   const { ramp, config } = status;
   const lines = [
@@ -67,5 +88,5 @@ export function statusLines(status: OperatorStatus, now = Date.now()): string[] 
     lines.push(`fleet: ${f.instances} instance(s), last ${durationText(f.windowMs)}`, arm('old', f.old), arm('new', f.new));
     if (f.shadow.compared > 0) lines.push(`  shadow ${f.shadow.compared} compared, ${f.shadow.mismatched} mismatched (${percent(f.shadow.mismatchRate)})`);
   }
-  return lines;
+  return lines.map(printable);
 }

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
 import type { RampStateStore } from '../config/ramp-state.js';
 
@@ -25,35 +26,76 @@ export function parseStoreUrl(url: string, cwd: string): StoreLocation {
     try {
       parsed = new URL(url);
     } catch {
-      throw new StoreUrlError(`not a valid redis URL: ${redact(url)}`);
+      throw new StoreUrlError(`not a valid redis URL: ${redactStoreUrl(url)}`);
     }
     const key = parsed.searchParams.get('key');
-    if (key === null || key === '') throw new StoreUrlError(`the redis URL needs ?key=KEY naming the migration's config key: ${redact(url)}`);
+    if (key === null || key === '') throw new StoreUrlError(`the redis URL needs ?key=KEY naming the migration's config key: ${redactStoreUrl(url)}`);
     const fleet = parsed.searchParams.get('fleet');
     parsed.searchParams.delete('key');
     parsed.searchParams.delete('fleet');
     return { kind: 'redis', url: parsed.toString(), key, fleetKey: fleet === null || fleet === '' ? undefined : fleet };
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url) && !url.startsWith('file://')) {
-    throw new StoreUrlError(`unsupported store URL ${JSON.stringify(redact(url))}: use file:PATH or redis://host:port?key=KEY`);
+    throw new StoreUrlError(`unsupported store URL ${JSON.stringify(redactStoreUrl(url))}: use file:PATH or redis://host:port?key=KEY`);
   }
-  const file = url.startsWith('file://') ? new URL(url).pathname : url.startsWith('file:') ? url.slice('file:'.length) : url;
+  const file = url.startsWith('file://') ? filePath(url) : url.startsWith('file:') ? url.slice('file:'.length) : url;
   if (file === '') throw new StoreUrlError('file: needs a path, e.g. file:config.json');
   return { kind: 'file', path: path.resolve(cwd, file) };
 }
 
-/** The URL without credentials, for messages and `status`. */
-export function describeLocation(location: StoreLocation): string {
-  if (location.kind === 'file') return `file:${location.path}`;
-  const url = new URL(location.url);
-  url.username = '';
-  url.password = '';
-  url.searchParams.set('key', location.key);
-  return url.toString();
+/** The `file://` URL's path, percent-decoded. @throws StoreUrlError when it names no local file. */
+function filePath(url: string): string {
+  try {
+    return fileURLToPath(url);
+  } catch (err) {
+    throw new StoreUrlError(`not a valid file URL ${JSON.stringify(redactStoreUrl(url))}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
 }
 
-function redact(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, '//***@');
+/** The location as it may be shown (messages, `status`, `watch`, the dashboard): see `redactStoreUrl`. */
+export function describeLocation(location: StoreLocation): string {
+  if (location.kind === 'file') return `file:${location.path}`;
+  let url: URL;
+  try {
+    url = new URL(location.url);
+  } catch {
+    return redactStoreUrl(location.url);
+  }
+  url.searchParams.set('key', location.key);
+  if (location.fleetKey !== undefined) url.searchParams.set('fleet', location.fleetKey);
+  return redactStoreUrl(url.toString());
+}
+
+/** The query parameters this library defines in a store URL; any other (ioredis honours `password`, `username`, ...) is never shown. */
+const shownParams = new Set(['key', 'fleet']);
+
+/**
+ * A store URL as it may be shown, never throwing: without the userinfo (up
+ * to the LAST "@" after "//", since a password may hold "@", "/", "?" or
+ * "#", even when the URL does not parse; everything after "//" when that
+ * "@" may sit in the query), without a fragment, and without any query
+ * parameter but `key` and `fleet`.
+ */
+export function redactStoreUrl(url: string): string {
+  let text = String(url);
+  try {
+    const parsed = new URL(text);
+    parsed.username = '';
+    parsed.password = '';
+    parsed.hash = '';
+    parsed.search = new URLSearchParams([...parsed.searchParams].filter(([name]) => shownParams.has(name))).toString();
+    // The query is now percent-encoded ("@" as %40): an "@" left is in the path, a password's part.
+    text = parsed.toString();
+  } catch {
+    // not a URL: the text itself is redacted
+  }
+  const userinfo = /^([a-z][a-z0-9+.-]*:\/\/)([^]*)@([^]*)$/i.exec(text);
+  // After a "?" or "#" the "@" may be a query's (?password=a@b): then nothing after it is known to be safe.
+  if (userinfo !== null) text = /[?#]/.test(userinfo[2] ?? '') ? `${userinfo[1]}***` : `${userinfo[1]}***@${userinfo[3]}`;
+  const query = text.search(/[?#]/);
+  if (query === -1) return text;
+  const kept = (text.slice(query + 1).split('#')[0] ?? '').split('&').filter((param) => shownParams.has(param.split('=')[0] ?? ''));
+  return `${text.slice(0, query)}${kept.length > 0 ? `?${kept.join('&')}` : ''}`;
 }
 
 /** An opened store and what must be closed with it. */
@@ -83,12 +125,20 @@ export async function openStore(location: StoreLocation, connectTimeoutMs: numbe
     retryStrategy: (times: number) => (times > 5 ? null : Math.min(times * 100, 500)),
     lazyConnect: true,
   });
-  redis.on('error', () => {});
+  let lastError: Error | undefined;
+  redis.on('error', (err: Error) => {
+    lastError = err;
+  });
   const quit = async () => {
     await redis.quit().catch(() => redis.disconnect());
   };
   try {
-    await withTimeout(redis.connect(), connectTimeoutMs, `redis not reachable at ${describeLocation(location)}`);
+    await withTimeout(redis.connect(), connectTimeoutMs, 'no answer').catch((err: unknown) => {
+      // ioredis rejects with "Connection is closed." once it gives up; the socket's own error says why.
+      const message = err instanceof Error ? err.message : String(err);
+      const reason = lastError === undefined || message.startsWith('no answer') ? message : lastError.message;
+      throw new Error(`redis not reachable at ${describeLocation(location)}: ${reason}`, { cause: err });
+    });
     if ((await redis.exists(location.key)) === 0) throw new Error(`no migration config at redis key "${location.key}"`);
     const store = new RedisConfigStore({ redis, key: location.key });
     await withTimeout(store.ready(), connectTimeoutMs, `redis key "${location.key}" could not be read`);

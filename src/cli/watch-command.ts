@@ -1,7 +1,7 @@
 import type { Command } from './cli-args.js';
 import { parse, storeOptions, storeUrl } from './cli-args.js';
 import { openOperator } from './operator.js';
-import { statusLines } from './status-text.js';
+import { printableJson, statusLines } from './status-text.js';
 
 /** Usage of `watch`. */
 export const watchUsage = `Usage: migration-glue watch [--store URL] [--json] [--refresh MS]
@@ -46,7 +46,7 @@ export const watch: Command = async (args, io) => {
       do {
         again = false;
         const status = await operator.status();
-        const text = values.json === true ? JSON.stringify(status) : statusLines(status).join('\n');
+        const text = values.json === true ? printableJson(JSON.stringify(status)) : statusLines(status).join('\n');
         // Off a terminal a view is printed only when it changed, so a log is not flooded.
         if (io.isTTY === true) io.out(`${clearScreen}${text}\n\n(watching; Ctrl-C to stop)`);
         else if (text !== last) io.out(values.json === true ? text : `${text}\n`);

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { openOperator } from '../cli/operator.js';
-import { StoreUrlError } from '../cli/store-url.js';
+import { StoreUrlError, describeLocation, parseStoreUrl } from '../cli/store-url.js';
 import type { CliIo } from '../cli/run-cli.js';
 import { messageOf } from './journal-feed.js';
 import type { Dashboard } from './server.js';
@@ -68,7 +68,8 @@ export async function dashboardCommand(args: readonly string[], io: CliIo, optio
   }
   try {
     const url = parsed.token === undefined ? `${dashboard.url}?token=${encodeURIComponent(dashboard.token)}` : dashboard.url;
-    io.out(`dashboard of ${parsed.store.replace(/\/\/[^@/]*@/, '//***@')} at ${url}`);
+    // The store as status shows it: no credentials, no query parameter but key and fleet.
+    io.out(`dashboard of ${describeLocation(parseStoreUrl(parsed.store, io.cwd))} at ${url}`);
     if (parsed.token === undefined) io.out(`token (generated): ${dashboard.token}`);
     if (!isLoopback(parsed.host)) {
       io.err(
