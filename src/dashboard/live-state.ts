@@ -1,3 +1,4 @@
+import { settleWithin } from '../bounded.js';
 import type { Operator, OperatorArmFigures, OperatorStatus } from '../cli/operator-types.js';
 import type { JournalFeed, JournalView } from './journal-feed.js';
 import { messageOf } from './journal-feed.js';
@@ -40,7 +41,9 @@ const maxSamples = 1_000;
  * Keeps the status, its history and the journal, refreshed when the store
  * says it changed and every `pollMs` (fleet figures change without the
  * store), and tells `publish` what changed. One status read at a time; a
- * change during a read causes one more read after it.
+ * change during a read causes one more read after it. A read the store does
+ * not answer within `timeoutMs` is given up (and reported as the problem),
+ * so that later refreshes still run; its late answer is dropped.
  */
 export class LiveState {
   readonly #operator: DashboardOperator;
@@ -49,23 +52,29 @@ export class LiveState {
   readonly #history: StatusSample[] = [];
   readonly #unsubscribe: () => void;
   readonly #timer: NodeJS.Timeout;
+  readonly #timeoutMs: number;
   #status: OperatorStatus | null = null;
   #statusJson = '';
   #problem: string | undefined;
   #journal: JournalView | undefined;
+  #journalJson = '';
+  /** The read under way, and the one queued to follow it (shared by every call made meanwhile). */
   #reading: Promise<void> | undefined;
-  #again = false;
+  #queued: Promise<void> | undefined;
   #closed = false;
 
   constructor(options: {
     readonly operator: DashboardOperator;
     readonly feed?: JournalFeed;
     readonly pollMs: number;
+    /** How long a status read may take before it is given up, ms. */
+    readonly timeoutMs: number;
     readonly publish: (event: string, data: unknown) => void;
   }) {
     this.#operator = options.operator;
     this.#feed = options.feed;
     this.#publish = options.publish;
+    this.#timeoutMs = options.timeoutMs;
     this.#unsubscribe = this.#operator.subscribe(() => void this.refresh());
     this.#timer = setInterval(() => void this.refresh(), options.pollMs);
     this.#timer.unref();
@@ -76,22 +85,34 @@ export class LiveState {
     return { status: this.#status, problem: this.#problem, history: [...this.#history], journal: this.#journal };
   }
 
-  /** Reads the status and the journal again; resolves when the read that covers this call is done. Never rejects. */
+  /**
+   * Reads the status and the journal again; resolves when the read that
+   * covers this call is done: the one that starts now, or, during a read,
+   * the one queued after it (a read started before the call may have missed
+   * its change). Each read waits at most `timeoutMs` for the store, so a
+   * store that keeps failing to answer while polls keep coming delays a call
+   * by two reads at most. Never rejects.
+   */
   refresh(): Promise<void> {
     if (this.#closed) return Promise.resolve();
-    if (this.#reading !== undefined) {
-      this.#again = true;
-      return this.#reading;
-    }
-    this.#reading = (async () => {
-      do {
-        this.#again = false;
-        await this.#read();
-      } while (this.#again && !this.#closed);
-    })().finally(() => {
-      this.#reading = undefined;
+    if (this.#queued !== undefined) return this.#queued;
+    if (this.#reading === undefined) return this.#start();
+    const queued = this.#reading.then(() => {
+      if (this.#queued === queued) this.#queued = undefined;
+      return this.#closed ? undefined : this.#start();
     });
-    return this.#reading;
+    this.#queued = queued;
+    return queued;
+  }
+
+  #start(): Promise<void> {
+    const reading: Promise<void> = this.#read()
+      .catch(() => undefined)
+      .finally(() => {
+        if (this.#reading === reading) this.#reading = undefined;
+      });
+    this.#reading = reading;
+    return reading;
   }
 
   /** Stops listening to the store and polling. */
@@ -102,9 +123,11 @@ export class LiveState {
   }
 
   async #read(): Promise<void> {
+    const settled = await settleWithin(() => this.#operator.status(), this.#timeoutMs);
     try {
-      const status = await this.#operator.status();
-      const json = JSON.stringify(status ?? null);
+      if (settled.status === 'timeout') throw new Error(`no answer within ${this.#timeoutMs} ms`);
+      if (settled.status === 'error') throw settled.error;
+      const json = JSON.stringify(settled.value ?? null);
       if (this.#problem !== undefined) {
         this.#problem = undefined;
         this.#publish('problem', { problem: null });
@@ -123,11 +146,19 @@ export class LiveState {
         this.#publish('problem', { problem });
       }
     }
+    // The journal goes out only when it changed: every stream would otherwise get all of it on each refresh.
     const journal = this.#feed?.read();
-    if (journal !== undefined) {
-      this.#journal = journal;
-      this.#publish('journal', journal);
+    if (journal === undefined) return;
+    let json: string | undefined;
+    try {
+      json = JSON.stringify(journal);
+    } catch {
+      // not comparable: sent as it is
     }
+    if (json !== undefined && json === this.#journalJson) return;
+    this.#journal = journal;
+    this.#journalJson = json ?? '';
+    this.#publish('journal', journal);
   }
 
   #remember(sample: StatusSample): void {

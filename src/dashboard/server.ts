@@ -3,15 +3,22 @@ import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { field, option, parseOptions } from '../option-schema.js';
 import { generateToken } from './auth.js';
-import { handle } from './handler.js';
+import { handle, publicMessage } from './handler.js';
 import type { JournalSource } from './journal-feed.js';
-import { JournalFeed, messageOf } from './journal-feed.js';
+import { JournalFeed } from './journal-feed.js';
 import type { DashboardOperator } from './live-state.js';
 import { LiveState } from './live-state.js';
 import { SseHub } from './sse.js';
 
 /** The port the dashboard listens on unless told otherwise. */
 export const defaultDashboardPort = 4280;
+
+/**
+ * How long the dashboard waits for the store, ms: for the first status at
+ * start, for each status read after it (then given up and reported as the
+ * page's problem), and for an action (then answered 504).
+ */
+export const storeTimeoutMs = 5_000;
 
 /** Options of startDashboard. */
 export interface DashboardOptions {
@@ -70,12 +77,13 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     operator: o.operator,
     feed: o.journal === undefined ? undefined : new JournalFeed(o.journal),
     pollMs: o.pollMs,
+    timeoutMs: storeTimeoutMs,
     publish: (event, data) => hub.broadcast(event, data),
   });
   const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, (req, res) => {
-    handle({ token, operator: o.operator, state, hub }, req, res).catch((err: unknown) => {
+    handle({ token, operator: o.operator, state, hub, timeoutMs: storeTimeoutMs }, req, res).catch((err: unknown) => {
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
-      res.end(`dashboard error: ${messageOf(err)}\n`);
+      res.end(`dashboard error: ${publicMessage(err)}\n`);
     });
   });
   server.maxHeadersCount = 100;
@@ -92,8 +100,8 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     hub.close();
     throw err;
   }
-  // The first status, so that the first page sees it; a store that does not answer soon is reported by the page later.
-  await Promise.race([state.refresh(), new Promise<void>((resolve) => setTimeout(resolve, 5_000).unref())]);
+  // The first status, so that the first page sees it; a read the store does not answer within storeTimeoutMs is given up and reported.
+  await state.refresh();
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' || address.address.includes(':') ? `[${address.address}]` : address.address;
   let closing: Promise<void> | undefined;

@@ -1,19 +1,27 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
+/** The most a stream may hold unsent before its client is dropped, bytes. */
+export const maxBufferedBytes = 1024 * 1024;
+
 /**
  * The open Server-Sent Events streams of the dashboard: each gets every
  * event broadcast after it joined, a comment now and then so that proxies
  * keep it open, and its end when the hub closes. At most `maxClients`
- * streams at once; a further one is refused with 503.
+ * streams at once; a further one is refused with 503. A client that does
+ * not read what it is sent is dropped (its connection destroyed) once more
+ * than `maxBufferedBytes` wait for it, so that it cannot grow the server's
+ * memory; a browser's EventSource then reconnects and gets a fresh snapshot.
  */
 export class SseHub {
   readonly #clients = new Set<ServerResponse>();
   readonly #maxClients: number;
+  readonly #maxBuffered: number;
   readonly #heartbeat: NodeJS.Timeout;
   #closed = false;
 
-  constructor(options: { readonly maxClients?: number; readonly heartbeatMs?: number } = {}) {
+  constructor(options: { readonly maxClients?: number; readonly heartbeatMs?: number; readonly maxBufferedBytes?: number } = {}) {
     this.#maxClients = options.maxClients ?? 32;
+    this.#maxBuffered = options.maxBufferedBytes ?? maxBufferedBytes;
     this.#heartbeat = setInterval(() => this.#write(': keep-alive\n\n'), options.heartbeatMs ?? 15_000);
     this.#heartbeat.unref();
   }
@@ -61,8 +69,16 @@ export class SseHub {
 
   #write(text: string): void {
     for (const res of this.#clients) {
-      if (res.writableEnded || res.destroyed) this.#clients.delete(res);
-      else res.write(text);
+      if (res.writableEnded || res.destroyed) {
+        this.#clients.delete(res);
+        continue;
+      }
+      res.write(text);
+      if (res.writableLength > this.#maxBuffered) {
+        // A client this far behind would only fall further behind: drop it rather than hold its backlog.
+        this.#clients.delete(res);
+        res.destroy();
+      }
     }
   }
 }
