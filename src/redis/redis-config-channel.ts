@@ -15,7 +15,8 @@ export interface ConfigChannelHandlers {
  * The pub/sub side of a RedisConfigStore: a duplicate connection subscribed
  * to the store's channel, telling the store about messages, a lost
  * connection and its return. Commands on it wait for a reconnect however
- * long it takes, so the subscription is never dropped.
+ * long it takes, so the subscription is never dropped; `active()` bounds
+ * the first wait by the caller's own client.
  */
 export class ConfigChannel {
   /** Settles once the subscription is active (rejections are the store's to handle). */
@@ -54,6 +55,42 @@ export class ConfigChannel {
     this.subscribed.catch(() => {});
   }
 
+  /**
+   * Resolves once the subscription is active. Rejects when `probe` (a command
+   * on the caller's client, which gives up within its retry limit) rejects: it
+   * runs now, and again each time the subscriber's connection fails before then.
+   */
+  active(probe: () => Promise<unknown>): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      let probing = false;
+      const run = () => {
+        if (probing) return;
+        probing = true;
+        probe().then(
+          () => {
+            probing = false;
+          },
+          (err: unknown) => {
+            this.#sub.off('close', run);
+            reject(err as Error);
+          },
+        );
+      };
+      this.#sub.on('close', run);
+      this.subscribed.then(
+        () => {
+          this.#sub.off('close', run);
+          resolve();
+        },
+        (err: unknown) => {
+          this.#sub.off('close', run);
+          reject(err as Error);
+        },
+      );
+      run();
+    });
+  }
+
   /** Resolves once the connection answers: after a reconnect, the resubscription sent before it is active then. */
   ping(): Promise<unknown> {
     return this.#sub.ping();
@@ -64,6 +101,11 @@ export class ConfigChannel {
     if (this.#closed) return;
     this.#closed = true;
     this.#detach();
+    // QUIT waits in the offline queue of a connection that is not up, for as long as Redis is away.
+    if (this.#sub.status !== 'ready') {
+      this.#sub.disconnect();
+      return;
+    }
     try {
       await this.#sub.quit();
     } catch {

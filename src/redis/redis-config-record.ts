@@ -5,6 +5,9 @@ import type { RampState } from '../config/ramp-state.js';
 import { parseRampState } from '../config/ramp-state.js';
 import { describeValue } from '../errors.js';
 
+/** The highest version a record may hold: above it, versions would no longer be exact integers. */
+export const maxVersion = Number.MAX_SAFE_INTEGER;
+
 /** The record kept in Redis under `key`, and published on each save. */
 export interface StoredRecord {
   /** The record as Redis holds it. */
@@ -26,6 +29,9 @@ export interface StoredRecord {
 //       newer record or garbage this instance refused, makes a non-rollback save fail;
 //       the ramp state's JSON ('' keeps the stored one), '1' or '0' to set the rollback flag
 //       ('' computes it: a rollback over a config that used new, or over a rollback).
+// A version is an integer from 0 to Number.MAX_SAFE_INTEGER (parseRecord refuses any other, so does
+// the script: it counts from 0 over one, and a save at the limit keeps the limit, which instances
+// serve as they serve any record of the version they hold).
 export const SAVE_SCRIPT = `
 if ARGV[6] ~= '' and redis.call('GET', KEYS[2]) ~= ARGV[6] then return {-1} end
 local cur = redis.call('GET', KEYS[1])
@@ -35,13 +41,15 @@ if cur then
   local ok, value = pcall(cjson.decode, cur)
   if ok and type(value) == 'table' then
     decoded = value
-    if type(value.version) == 'number' then curVersion = value.version end
+    local v = value.version
+    if type(v) == 'number' and v >= 0 and v <= ${maxVersion} and v == math.floor(v) then curVersion = v end
   end
 end
 local isRollback = ARGV[4] == '1'
 local expected = tonumber(ARGV[1])
 if cur and not isRollback and cur ~= ARGV[8] then return {0, curVersion, cur} end
 local version = math.max(curVersion, expected) + 1
+if version > ${maxVersion} then version = ${maxVersion} end
 local rolledBack = false
 if isRollback then
   if decoded and type(decoded.config) == 'table' then
@@ -78,8 +86,10 @@ export function parseRecord(raw: string): StoredRecord | MigrationConfigError {
     return new MigrationConfigError([{ path: '(root)', message: 'must be a record { version, savedAt, rolledBack, config }' }]);
   }
   const envelope = value as { version?: unknown; savedAt?: unknown; rolledBack?: unknown; config: unknown; ramp?: unknown };
-  if (typeof envelope.version !== 'number' || !Number.isInteger(envelope.version) || envelope.version < 0) {
-    return new MigrationConfigError([{ path: 'version', message: `must be an integer >= 0, got ${describeValue(envelope.version)}` }]);
+  if (typeof envelope.version !== 'number' || !Number.isInteger(envelope.version) || envelope.version < 0 || envelope.version > maxVersion) {
+    return new MigrationConfigError([
+      { path: 'version', message: `must be an integer from 0 to ${maxVersion} (Number.MAX_SAFE_INTEGER), got ${describeValue(envelope.version)}` },
+    ]);
   }
   let config: MigrationConfig;
   try {

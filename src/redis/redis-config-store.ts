@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { ConfigStore } from '../config/config-provider.js';
 import { Listeners } from '../config/listeners.js';
 import type { MigrationConfig } from '../config/migration-config.js';
-import { MigrationConfigError, parseMigrationConfig } from '../config/migration-config.js';
+import { MigrationConfigError, isRolledBack, parseMigrationConfig } from '../config/migration-config.js';
 import { phases } from '../config/phases.js';
 import { InvalidOptionError } from '../errors.js';
 import type { RampChange, RampState, RampStateStore } from '../config/ramp-state.js';
@@ -121,8 +121,9 @@ export class RedisConfigStore implements ConfigStore, RampStateStore {
   /**
    * Resolves once the subscription is active and the key has been read (or
    * written with `initial`, when missing): from then on `current()` is the
-   * fleet's config. Rejects when Redis could not be reached (the store keeps
-   * trying and catches up on connect) or the stored record is invalid
+   * fleet's config. Rejects when Redis could not be reached, once the client's
+   * retry limit (`maxRetriesPerRequest`) gave up (the store keeps trying and
+   * catches up on connect), or the stored record is invalid
    * (MigrationConfigError; the store serves `initial` until a valid save).
    * Calling it again after a rejection tries again.
    */
@@ -196,7 +197,7 @@ export class RedisConfigStore implements ConfigStore, RampStateStore {
    */
   updateRamp(change: (ramp: RampState, config: MigrationConfig) => RampChange | undefined): Promise<RampState> {
     return this.#enqueue(async () => {
-      if (!this.#loaded) await this.ready().catch(noop);
+      await this.#loadedOrInvalid();
       await this.#ramp.update(change);
     }).then(() => this.rampState());
   }
@@ -222,14 +223,12 @@ export class RedisConfigStore implements ConfigStore, RampStateStore {
   }
 
   async #write(config: MigrationConfig, fence: SaveFence | undefined, seen: number | undefined, overwriteInvalid: boolean): Promise<void> {
-    // Compare against the fleet's version, not the 0 of a store that has not read the key yet.
-    if (!this.#loaded) await this.ready().catch(noop);
+    // Compare against the fleet's version, not the 0 of a store that has not read the key yet (a rollback compares nothing).
+    if (!isRolledBack(config)) await this.#loadedOrInvalid();
+    const port = { redis: this.#redis, key: this.#key, logger: this.#logger, rec: this.#rec };
     await writeConfig(
       {
-        redis: this.#redis,
-        key: this.#key,
-        logger: this.#logger,
-        rec: this.#rec,
+        ...port,
         eval: (expected, usedNew) => this.#eval(config, fence, this.#rec.version, expected, usedNew, undefined),
         adoptSaved: (raw) => this.#adopt(raw, 'save'),
       },
@@ -240,25 +239,25 @@ export class RedisConfigStore implements ConfigStore, RampStateStore {
     );
   }
 
-  /** Runs SAVE_SCRIPT; `ramp` undefined keeps the stored ramp state. */
-  #eval(config: MigrationConfig, fence: SaveFence | undefined, version: number, expected: string, usedNew: boolean, ramp: RampState | undefined): Promise<SaveReply> {
-    const savedAt = Math.floor(this.#clock.now());
-    return runSaveScript(this.#redis, {
-      key: this.#key,
-      channel: this.#channel,
-      config,
-      fence,
-      version,
-      expected,
-      usedNew,
-      ramp,
-      savedAt: Number.isFinite(savedAt) ? savedAt : Date.now(),
+  /** Loads the key unless loaded: a Redis error rejects; an invalid record is the write's to judge (a rollback or overwriteInvalid replaces it). */
+  async #loadedOrInvalid(): Promise<void> {
+    if (this.#loaded) return;
+    await this.ready().catch((err: unknown) => {
+      if (!(err instanceof MigrationConfigError)) throw err;
     });
   }
 
+  /** Runs SAVE_SCRIPT; `ramp` undefined keeps the stored ramp state. */
+  #eval(config: MigrationConfig, fence: SaveFence | undefined, version: number, expected: string, usedNew: boolean, ramp: RampState | undefined): Promise<SaveReply> {
+    const savedAt = Math.floor(this.#clock.now());
+    const stamp = Number.isFinite(savedAt) ? savedAt : Date.now();
+    return runSaveScript(this.#redis, { key: this.#key, channel: this.#channel, config, fence, version, expected, usedNew, ramp, savedAt: stamp });
+  }
+
   async #load(): Promise<void> {
-    await this.#channelSub.subscribed;
-    // Subscribed first, then read: a save between the two is in the read or on the channel.
+    // Subscribed first, then read: a save between the two is in the read or on the channel. The wait for the
+    // subscriber (which never gives up) ends when the caller's client gives up.
+    await this.#channelSub.active(() => this.#redis.ping());
     const raw = await this.#readOrRestore();
     if (raw === null) return;
     const record = parseRecord(raw);
