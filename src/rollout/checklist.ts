@@ -44,16 +44,17 @@ export function renderChecklist(journal: MigrationJournal | readonly JournalEntr
     const upper = canarySteps.find((q) => q > p) ?? 100;
     return [...facts.canaries].some((q) => q >= p && q < upper);
   };
-  const name = options.name;
+  const name = options.name === undefined ? undefined : inline(String(options.name));
+  const target = options.targetCompletion;
 
   const lines = [
     title(name, options),
     '',
     '## Overview',
     `- **Start Date:** ${facts.start === undefined ? 'YYYY-MM-DD' : date(facts.start)}`,
-    `- **Target Completion:** ${options.targetCompletion === undefined ? 'YYYY-MM-DD' : typeof options.targetCompletion === 'number' ? date(options.targetCompletion) : options.targetCompletion}`,
-    `- **Owner:** ${options.owner ?? '[Name]'}`,
-    `- **Stakeholders:** ${Array.isArray(options.stakeholders) ? options.stakeholders.join(', ') : '[Names]'}`,
+    `- **Target Completion:** ${target === undefined ? 'YYYY-MM-DD' : typeof target === 'number' ? date(target) : inline(String(target))}`,
+    `- **Owner:** ${options.owner === undefined ? '[Name]' : inline(String(options.owner))}`,
+    `- **Stakeholders:** ${Array.isArray(options.stakeholders) ? options.stakeholders.map((s) => inline(String(s))).join(', ') : '[Names]'}`,
     '',
     '## Pre-Migration',
     box('New system implemented and tested', facts.shadow || facts.canaries.size > 0 || facts.full),
@@ -101,10 +102,11 @@ export function renderChecklist(journal: MigrationJournal | readonly JournalEntr
   return lines.join('\n');
 }
 
-/** The title: the names given, placeholders only for what is not known. */
+/** The title: the names given (`name` made inline already), placeholders only for what is not known. */
 function title(name: string | undefined, options: ChecklistOptions): string {
+  const system = (given: string | undefined, placeholder: string) => (given === undefined ? placeholder : inline(String(given)));
   const systems = options.oldSystem !== undefined || options.newSystem !== undefined || name === undefined
-    ? `${options.oldSystem ?? '[Old System]'} → ${options.newSystem ?? '[New System]'}`
+    ? `${system(options.oldSystem, '[Old System]')} → ${system(options.newSystem, '[New System]')}`
     : undefined;
   if (name === undefined) return `# Migration: ${systems}`;
   return systems === undefined ? `# Migration: ${name}` : `# Migration: ${name} (${systems})`;
@@ -206,7 +208,29 @@ function duration(ms: number): string {
   return `${Number((ms / day).toFixed(1))} d`;
 }
 
+/** A log cell: cut to `maxCell` characters, then made inline. */
 function cell(text: string): string {
-  const clipped = text.length > maxCell ? `${text.slice(0, maxCell)}…` : text;
-  return clipped.replace(/\|/g, '\\|').replace(/[\r\n]+/g, ' ');
+  return inline(text.length > maxCell ? `${text.slice(0, maxCell)}…` : text);
+}
+
+/**
+ * Text from an option or the journal, made inert inside one Markdown line:
+ * line breaks collapsed to a space, backslashes and pipes escaped (so a
+ * table cell stays one cell), and a character that would start a block
+ * (`#`, `-`, `*`, `+`, `>`, `=`, `[`, `<`, a fence, `1.`) or close a heading
+ * (a trailing `#`) escaped. The report's HTML undoes exactly these escapes
+ * (see unescapeMarkdown).
+ */
+function inline(text: string): string {
+  return text
+    .replace(/[\r\n\u2028\u2029]+/g, ' ')
+    .replace(/[\\|]/g, '\\$&')
+    .replace(/#(\s*)$/, '\\#$1')
+    .replace(/^(\s*)([#>*+=_`~[<-])/, '$1\\$2')
+    .replace(/^(\s*\d+)([.)])/, '$1\\$2');
+}
+
+/** The text `inline` escaped: a backslash before ASCII punctuation dropped, as a Markdown renderer does. */
+export function unescapeMarkdown(text: string): string {
+  return text.replace(/\\([!-/:-@[-`{-~])/g, '$1');
 }

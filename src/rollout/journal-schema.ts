@@ -1,12 +1,14 @@
 import { z } from 'zod';
+import { InvalidOptionError, describeValue } from '../errors.js';
 import type { JournalEntry } from './journal.js';
+import { jsonCopy } from './journal-json.js';
 
 // What a journal line must hold, checked when a journal is read (a file may
 // be edited by hand) and before an entry is rendered: the report and the
 // checklist only ever see numbers where they draw numbers.
 
 /** The range of times a Date can hold, in ms: a time outside it cannot be printed. */
-const maxTime = 8.64e15;
+export const maxTime = 8.64e15;
 
 const figure = z.number().min(0);
 const rate = z.number().min(0).max(1);
@@ -64,11 +66,18 @@ const entrySchema = z.discriminatedUnion('kind', [
 /** Entries this module produced: frozen plain copies already checked, so a renderer need not check them again. */
 const checked = new WeakSet<object>();
 
-/** Freezes the parts of an entry a renderer reads, so that a checked entry stays valid. */
+/** Kinds whose `data` the schema copies (an object schema builds new objects); other kinds' `data` values are passed through. */
+const copiedData = new Set<unknown>(['metrics', 'backfill', 'phase']);
+
+/**
+ * Freezes the parts of an entry a renderer reads, so that a checked entry
+ * stays valid: only objects the schema made, never a caller's own object
+ * (`journal.record` passes its own deep copy, frozen already).
+ */
 function seal(entry: JournalEntry): JournalEntry {
   if (entry.config !== undefined) Object.freeze(entry.config);
   if (entry.data !== undefined) {
-    for (const value of Object.values(entry.data)) if (typeof value === 'object' && value !== null) Object.freeze(value);
+    if (copiedData.has(entry.kind)) for (const value of Object.values(entry.data)) if (typeof value === 'object' && value !== null) Object.freeze(value);
     Object.freeze(entry.data);
   }
   checked.add(Object.freeze(entry));
@@ -98,6 +107,25 @@ export function checkEntry(value: unknown): { readonly entry: JournalEntry } | {
     })
     .join('; ');
   return { problem };
+}
+
+/**
+ * The entry `journal.record` appends: a deep copy of `fields` made of what
+ * JSON holds (see jsonCopy), stamped with `at` and `kind`, and checked, so
+ * that it is what a FileJournalStore reads back. Nothing of the caller's is
+ * kept or frozen.
+ * @throws InvalidOptionError naming the field JSON cannot hold (`data.incidents.1`), or what is wrong with the entry.
+ */
+export function entryToRecord(at: number, kind: unknown, fields: unknown): JournalEntry {
+  const copied = jsonCopy(fields ?? {});
+  if ('problem' in copied) throw new InvalidOptionError(copied.path === '' ? 'fields' : copied.path, `cannot be recorded in the journal: it ${copied.problem}`);
+  const copy = copied.copy;
+  if (typeof copy !== 'object' || copy === null || Array.isArray(copy)) {
+    throw new InvalidOptionError('fields', `must be an object of entry fields, got ${describeValue(fields)}`);
+  }
+  const result = checkEntry({ at, kind, ...copy });
+  if ('problem' in result) throw new InvalidOptionError('entry', `is not a valid \`${String(kind)}\` journal entry: ${result.problem}`);
+  return result.entry;
 }
 
 /**

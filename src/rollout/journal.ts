@@ -1,16 +1,16 @@
-import fs from 'node:fs';
 import { z } from 'zod';
 import type { MigrationConfig } from '../config/migration-config.js';
 import type { PhaseName } from '../core/routing.js';
 import { newShare, phaseOf } from '../core/routing.js';
 import type { GlueLike } from '../core/glue-like.js';
-import { InvalidOptionError, describeValue } from '../errors.js';
 import type { Clock } from '../observe/clock.js';
 import type { Logger } from '../observe/logger.js';
 import { loggerOption } from '../observe/logger.js';
 import { field, option, parseOptions } from '../option-schema.js';
 import { readClock } from './bounded.js';
-import { checkEntry } from './journal-schema.js';
+import { entryToRecord, maxTime } from './journal-schema.js';
+
+export { FileJournalStore, parseJournal } from './journal-store.js';
 
 /**
  * What a journal entry records.
@@ -91,86 +91,6 @@ export const MemoryJournalStore = InMemoryJournalStore;
 /** @deprecated Renamed InMemoryJournalStore. */
 export type MemoryJournalStore = InMemoryJournalStore;
 
-/**
- * A JournalStore in a JSON-lines file: one entry per line, each append
- * fsync'd. A torn last line (a crash mid-append) is ignored on load and
- * cut off before the next append, so the file stays readable.
- */
-export class FileJournalStore implements JournalStore {
-  readonly path: string;
-
-  /** @throws InvalidOptionError when `path` is not a non-empty string. */
-  constructor(path: string) {
-    if (typeof path !== 'string' || path === '') {
-      throw new InvalidOptionError('path', `must be a non-empty file path, got ${describeValue(path)}`);
-    }
-    this.path = path;
-  }
-
-  append(entry: JournalEntry): void {
-    this.#cutTornTail();
-    const fd = fs.openSync(this.path, 'a');
-    try {
-      fs.writeSync(fd, `${JSON.stringify(entry)}\n`);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-  }
-
-  load(): JournalEntry[] {
-    return parseJournal(this.#read());
-  }
-
-  #read(): string {
-    try {
-      return fs.readFileSync(this.path, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return '';
-      throw err;
-    }
-  }
-
-  #cutTornTail(): void {
-    const text = this.#read();
-    if (text === '' || text.endsWith('\n')) return;
-    fs.truncateSync(this.path, Buffer.byteLength(text.slice(0, text.lastIndexOf('\n') + 1)));
-  }
-}
-
-/**
- * Parses JSON-lines journal text, checking every entry: `at` a time, `kind`
- * one of JournalKind, each field of its type, and the `data` of `metrics`,
- * `backfill` and `phase` entries in the shape the report draws. A torn last
- * line (not valid JSON) is skipped; any other bad line is an error naming
- * its line number and what is wrong. Linear in the text's length.
- * @throws SyntaxError on a bad line that is not a torn last line.
- */
-export function parseJournal(text: string): JournalEntry[] {
-  if (typeof text !== 'string') throw new TypeError(`journal text must be a string, got ${describeValue(text)}`);
-  const lines = (text.startsWith('\uFEFF') ? text.slice(1) : text).split('\n');
-  const entries: JournalEntry[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i] as string;
-    if (line.trim() === '') continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch {
-      if (i === lines.length - 1) continue; // torn by a crash mid-append
-      throw new SyntaxError(`journal line ${i + 1} is not valid JSON: ${preview(line)}`);
-    }
-    const checked = checkEntry(value);
-    if ('problem' in checked) throw new SyntaxError(`journal line ${i + 1} is not a journal entry: ${checked.problem}`);
-    entries.push(checked.entry);
-  }
-  return entries;
-}
-
-function preview(line: string): string {
-  return line.length > 60 ? `${line.slice(0, 60)}…` : line;
-}
-
 /** Options of a MigrationJournal. */
 export interface MigrationJournalOptions {
   /** @default an InMemoryJournalStore */
@@ -210,15 +130,17 @@ export class MigrationJournal {
 
   /**
    * Appends an entry stamped with the clock's time (the system time when the
-   * clock gives no finite time); returns it.
+   * clock gives no time a Date can hold); returns it. What is appended is a
+   * frozen deep copy of `fields`, made of what JSON holds: the caller's
+   * objects are neither kept nor frozen.
    * @throws InvalidOptionError when the entry would not read back (a field of
-   *   the wrong type, an unknown kind): nothing is appended.
+   *   the wrong type, an unknown kind, a value JSON cannot hold such as a
+   *   function, a bigint, a cycle or a getter that throws): nothing is appended.
    * @throws whatever the store's `append` throws.
    */
   record(kind: JournalKind, fields: Omit<JournalEntry, 'at' | 'kind'> = {}): JournalEntry {
-    const checked = checkEntry({ at: readClock(this.#clock) ?? Date.now(), kind, ...fields });
-    if ('problem' in checked) throw new InvalidOptionError('entry', `is not a valid \`${String(kind)}\` journal entry: ${checked.problem}`);
-    const entry = checked.entry;
+    const now = readClock(this.#clock);
+    const entry = entryToRecord(now !== undefined && Math.abs(now) <= maxTime ? now : Date.now(), kind, fields);
     const appended: unknown = this.#store.append(entry);
     // A store that answers with a promise despite the interface: its failure must not go unhandled.
     if (typeof (appended as PromiseLike<unknown> | undefined)?.then === 'function') {
@@ -240,31 +162,44 @@ export class MigrationJournal {
   /**
    * Records a glue's phase changes and rollbacks as they happen, starting
    * with the phase in force now. Returns a function that stops recording.
+   * Its listeners never throw into the glue's event emission: an event that
+   * cannot be recorded (a store that throws) is logged.
    */
   attach(glue: GlueLike): () => void {
     const config = glue.stats().config;
     this.record('phase', { migration: glue.name, config, phase: phaseOf(config), percentage: config.newSystemPercentage });
     const offChange = glue.on('configChange', (event) => {
-      this.record('phase', {
-        migration: event.migration,
-        config: event.after,
-        phase: phaseOf(event.after),
-        percentage: event.after.newSystemPercentage,
-        data: phaseOf(event.before) === 'shadow' ? { shadow: shadowSummary(glue) } : undefined,
-      });
+      this.#safely('phase', () =>
+        this.record('phase', {
+          migration: event.migration,
+          config: event.after,
+          phase: phaseOf(event.after),
+          percentage: event.after.newSystemPercentage,
+          data: phaseOf(event.before) === 'shadow' ? { shadow: shadowSummary(glue) } : undefined,
+        }),
+      );
     });
     const offRollback = glue.on('rollback', (event) => {
-      this.record('rollback', {
-        migration: event.migration,
-        reason: event.reason,
-        percentage: newShare(event.before),
-        config: event.after,
-      });
+      this.#safely('rollback', () =>
+        this.record('rollback', { migration: event.migration, reason: event.reason, percentage: newShare(event.before), config: event.after }),
+      );
     });
     return () => {
       offChange();
       offRollback();
     };
+  }
+
+  #safely(kind: JournalKind, write: () => void): void {
+    try {
+      write();
+    } catch (err) {
+      try {
+        this.#logger.error({ err, kind }, 'journal could not record a glue event; going on');
+      } catch {
+        // a logger that throws is swallowed, as everywhere
+      }
+    }
   }
 
   /** Records the glue's window figures now: one point of the report's error-rate, latency and mismatch charts. */

@@ -1,6 +1,6 @@
 import type { MigrationStats } from '../core/stats.js';
 import type { ChecklistOptions } from './checklist.js';
-import { renderChecklist } from './checklist.js';
+import { renderChecklist, unescapeMarkdown } from './checklist.js';
 import type { RollbackCriteria } from './criteria.js';
 import { defaultRollbackCriteria, percent } from './criteria.js';
 import type { JournalEntry, MetricsSnapshot, MigrationJournal } from './journal.js';
@@ -235,7 +235,8 @@ function markdownToHtml(markdown: string): string {
   const out: string[] = [];
   let list = false;
   let table: string[][] = [];
-  const inline = (text: string) => escapeHtml(text).replace(/\*\*(.+?)\*\*/g, '<strong>$1</strong>');
+  // The checklist escapes the text it was given (see `inline` there): shown as given.
+  const inline = (text: string) => escapeHtml(unescapeMarkdown(text)).replace(/\*\*(.+?)\*\*/g, '<strong>$1</strong>');
   const flush = () => {
     if (list) out.push('</ul>');
     list = false;
@@ -254,7 +255,7 @@ function markdownToHtml(markdown: string): string {
     const item = /^- (.*)$/.exec(line);
     if (line.startsWith('|')) {
       if (list) flush();
-      table.push(line.slice(1, -1).split(/(?<!\\)\|/).map((c) => c.trim().replace(/\\\|/g, '|')));
+      table.push(line.slice(1, -1).split(/(?<!\\)\|/).map((c) => c.trim()));
       continue;
     }
     if (task !== null || item !== null) {
