@@ -123,7 +123,11 @@ export function entryToRecord(at: number, kind: unknown, fields: unknown): Journ
   if (typeof copy !== 'object' || copy === null || Array.isArray(copy)) {
     throw new InvalidOptionError('fields', `must be an object of entry fields, got ${describeValue(fields)}`);
   }
-  const result = checkEntry({ at, kind, ...copy });
+  for (const stamped of ['at', 'kind']) {
+    // The journal stamps these; a caller's own would forge the entry's time or kind.
+    if (Object.hasOwn(copy, stamped)) throw new InvalidOptionError(`fields.${stamped}`, `is set by the journal, not by the caller: pass the kind as record's first argument`);
+  }
+  const result = checkEntry({ ...copy, at, kind });
   if ('problem' in result) throw new InvalidOptionError('entry', `is not a valid \`${String(kind)}\` journal entry: ${result.problem}`);
   return result.entry;
 }

@@ -80,6 +80,27 @@ describe('MigrationJournal.record with data the caller keeps using', () => {
   });
 });
 
+describe('MigrationJournal.record stamps time and kind itself', () => {
+  it('refuses fields that would forge them (plain JavaScript can pass them), appending nothing', () => {
+    const journal = new MigrationJournal({ clock: new ManualClock({ start: 1_000 }) });
+    for (const [fields, option] of [
+      [{ message: 'hi', kind: 'rollback' }, 'fields.kind'],
+      [{ message: 'hi', at: 0 }, 'fields.at'],
+    ] as const) {
+      let caught: unknown;
+      try {
+        journal.record('note', fields as never);
+      } catch (err) {
+        caught = err;
+      }
+      expect(caught).toBeInstanceOf(InvalidOptionError);
+      expect((caught as InvalidOptionError).option).toBe(option);
+    }
+    expect(journal.entries()).toEqual([]);
+    expect(journal.record('note', { message: 'hi' })).toMatchObject({ at: 1_000, kind: 'note', message: 'hi' });
+  });
+});
+
 describe('MigrationJournal.record refuses what JSON cannot hold, naming it', () => {
   const cyclic: Record<string, unknown> = { name: 'loop' };
   cyclic.self = cyclic;
