@@ -59,11 +59,12 @@ export function storeUrl(given: string | undefined, io: CliIo): string {
   return url;
 }
 
-/** An error's message on one line, never its stack; never throws. */
-export function messageOf(err: unknown): string {
+/** An error's message on one line, at most `max` characters, never its stack; never throws. */
+export function messageOf(err: unknown, max = 1_000): string {
   try {
     const message = err instanceof Error ? String(err.message) : String(err);
-    return message.replace(/\s*\n\s*/g, ' ').slice(0, 1_000);
+    // Cut before collapsing: the collapse backtracks over a run of spaces, quadratic in a huge message.
+    return message.slice(0, 2 * max).replace(/\s*\n\s*/g, ' ').slice(0, max);
   } catch {
     return 'an unreadable error';
   }

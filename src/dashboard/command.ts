@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { openOperator } from '../cli/operator.js';
 import { StoreUrlError, describeLocation, parseStoreUrl } from '../cli/store-url.js';
 import type { CliIo } from '../cli/run-cli.js';
-import { messageOf } from './journal-feed.js';
+import { messageOf } from '../cli/cli-args.js';
 import type { Dashboard } from './server.js';
 import { defaultDashboardPort, startDashboard } from './server.js';
 

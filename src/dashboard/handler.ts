@@ -5,7 +5,7 @@ import { OperatorError } from '../cli/operator.js';
 import type { ActionName } from './actions.js';
 import { HttpError, isAction, readJsonBody, runAction } from './actions.js';
 import { credentialOf, crossSiteProblem, csrfTokenFor, sameSecret, tokenCookieHeader } from './auth.js';
-import { messageOf } from './journal-feed.js';
+import { messageOf } from '../cli/cli-args.js';
 import type { DashboardOperator, LiveState } from './live-state.js';
 import { renderPage } from './page.js';
 import type { SseHub } from './sse.js';

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import type { JournalEntry } from '../rollout/journal.js';
 import { checkEntry, validEntries } from '../rollout/journal-schema.js';
+import { messageOf } from '../cli/cli-args.js';
 
 /** Where the dashboard reads the journal: a JSON-lines file, or anything with `entries()` (a MigrationJournal). */
 export type JournalSource = string | { entries(): readonly JournalEntry[] };
@@ -130,11 +131,3 @@ function parseTail(text: string): JournalView {
   return { entries: entries.slice(-maxEntries), skipped };
 }
 
-/** An error's message on one line. */
-export function messageOf(err: unknown): string {
-  try {
-    return (err instanceof Error ? err.message : String(err)).replace(/\s*\n\s*/g, ' ').slice(0, 500);
-  } catch {
-    return 'an unreadable error';
-  }
-}

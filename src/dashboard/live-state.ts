@@ -1,7 +1,7 @@
 import { settleWithin } from '../bounded.js';
 import type { Operator, OperatorArmFigures, OperatorStatus } from '../cli/operator-types.js';
 import type { JournalFeed, JournalView } from './journal-feed.js';
-import { messageOf } from './journal-feed.js';
+import { messageOf } from '../cli/cli-args.js';
 
 /**
  * What the dashboard needs of an operator (`openOperator`'s `Operator`):

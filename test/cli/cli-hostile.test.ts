@@ -4,7 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { messageOf } from '../../src/cli/cli-args.js';
 import { runCli } from '../../src/cli/run-cli.js';
+import { publicMessage } from '../../src/dashboard/handler.js';
 
 let dir = '';
 beforeEach(() => {
@@ -137,5 +139,22 @@ describe('odd arguments', () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('journal line 1 is not a journal entry');
     expect(bad.stderr).not.toMatch(stackLine);
+  });
+});
+
+describe('an error message of several megabytes', () => {
+  // Collapsing line breaks backtracked over each run of spaces: quadratic, minutes for a message this size.
+  const huge = `${' '.repeat(2_000_000)}x\n${'/'.repeat(2_000_000)}`;
+
+  it('is shown on one bounded line, cut before it is collapsed', () => {
+    const shown = messageOf(new Error(huge));
+    expect(shown).toHaveLength(1_000);
+    expect(shown).toBe(' '.repeat(1_000));
+    expect(messageOf(new Error(`a  \n\n  b${' '.repeat(3_000)}`))).toBe(`a b${' '.repeat(997)}`);
+  });
+
+  it('is shown by the dashboard as one bounded line', () => {
+    expect(publicMessage(new Error(huge))).toHaveLength(300);
+    expect(publicMessage(new Error(`${'/'.repeat(100)}\nstore redis://u:p@h down`))).toBe(`${'/'.repeat(100)} store redis://***@h down`);
   });
 });
